@@ -1,0 +1,87 @@
+"""Account operations shared by the API and the CLI: create, authenticate, promote, revoke."""
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from users_service.models import RevokedToken, User
+from users_service.schemas import UserCreate
+from users_service.security.passwords import PasswordHasher
+from users_service.security.tokens import TokenClaims
+
+
+class DuplicateUserError(Exception):
+    """The username or the email (case-insensitively) belongs to another account."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field} already taken")
+        self.field = field
+
+
+def create_user(
+    session: Session, hasher: PasswordHasher, data: UserCreate, admin: bool = False
+) -> User:
+    """Insert a user; the unique indexes decide races, so concurrent duplicates lose cleanly."""
+    _refuse_duplicate(session, data.username, data.email)
+    user = User(username=data.username, email=data.email, admin=admin,
+                password_hash=hasher.hash(data.password))
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        _refuse_duplicate(session, data.username, data.email)
+        raise DuplicateUserError("email") from error
+    return user
+
+
+def _refuse_duplicate(session: Session, username: str, email: str) -> None:
+    clash = session.scalars(
+        select(User).where(or_(func.lower(User.email) == func.lower(email),
+                               func.lower(User.username) == func.lower(username)))
+    ).first()
+    if clash is not None:
+        same_email = clash.email.lower() == email.lower()
+        raise DuplicateUserError("email" if same_email else "username")
+
+
+def find_by_email(session: Session, email: str) -> User | None:
+    return session.scalars(
+        select(User).where(func.lower(User.email) == func.lower(email))
+    ).first()
+
+
+def authenticate(
+    session: Session, hasher: PasswordHasher, email: str, password: str
+) -> User | None:
+    """The user whose credentials these are, if active; same cost whether or not it exists."""
+    user = find_by_email(session, email)
+    verification = hasher.verify(user.password_hash if user else None, password)
+    if user is None or not verification.ok or not user.active:
+        return None
+    if verification.new_hash:
+        user.password_hash = verification.new_hash
+        session.commit()
+    return user
+
+
+def ensure_admin(
+    session: Session, hasher: PasswordHasher, data: UserCreate
+) -> tuple[User, bool]:
+    """Promote the account with this email, or create it as an admin; True when created."""
+    user = find_by_email(session, data.email)
+    if user is None:
+        return create_user(session, hasher, data, admin=True), True
+    user.admin, user.active = True, True
+    session.commit()
+    return user, False
+
+
+def revoke(session: Session, claims: TokenClaims) -> None:
+    """Refuse this token everywhere from now on; forget revocations whose tokens expired."""
+    RevokedToken.prune(session)
+    RevokedToken.revoke(session, claims.jti, claims.expires_at)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # a concurrent logout with the same token already recorded it

@@ -1,0 +1,96 @@
+"""Operator commands: `users-service db upgrade`, `create-admin`, `prune-revoked`, `run`, ...
+
+The same commands are available as `flask --app users_service <command>`.
+"""
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+from pydantic import ValidationError
+
+from users_service import accounts, migrate
+from users_service.extensions import db
+from users_service.models import RevokedToken
+from users_service.runtime import runtime
+from users_service.schemas import UserCreate
+
+
+@click.group("db")
+def db_group() -> None:
+    """Schema migrations (Alembic). The application never creates or drops tables itself."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+def upgrade_command(revision: str) -> None:
+    """Migrate to REVISION (default: head); then create the ADMIN_* admin if configured."""
+    migrate.upgrade(runtime().settings, revision)
+    settings = runtime().settings
+    if settings.admin_email and settings.admin_username and settings.admin_password:
+        _ensure_admin(settings.admin_username, settings.admin_email,
+                      settings.admin_password.get_secret_value())
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+def downgrade_command(revision: str) -> None:
+    """Migrate down to REVISION (`base` empties the schema)."""
+    migrate.downgrade(runtime().settings, revision)
+
+
+@db_group.command("current")
+def current_command() -> None:
+    """Show the revision the database is at."""
+    migrate.current(runtime().settings)
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+@click.option("--autogenerate", is_flag=True, help="Diff the models against the database.")
+def revision_command(message: str, autogenerate: bool) -> None:
+    """Write a new migration script."""
+    migrate.revision(runtime().settings, message, autogenerate)
+
+
+@click.command("create-admin")
+@click.option("--username", required=True)
+@click.option("--email", required=True)
+@click.password_option(envvar="ADMIN_PASSWORD", help="Prompted for when not given.")
+def create_admin_command(username: str, email: str, password: str) -> None:
+    """Create an admin account, or promote (and reactivate) the account with this email."""
+    _ensure_admin(username, email, password)
+
+
+@click.command("prune-revoked")
+def prune_revoked_command() -> None:
+    """Delete revocation entries whose tokens have expired anyway."""
+    removed = RevokedToken.prune(db.session)
+    db.session.commit()
+    click.echo(f"removed {removed} expired revocation(s)")
+
+
+def _ensure_admin(username: str, email: str, password: str) -> None:
+    try:
+        data = UserCreate.model_validate(
+            {"username": username, "email": email, "password": password},
+            context=runtime().password_policy(),
+        )
+    except ValidationError as error:
+        problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in error.errors(include_input=False))
+        raise click.BadParameter(problems) from error
+    try:
+        user, created = accounts.ensure_admin(db.session, runtime().hasher, data)
+    except accounts.DuplicateUserError as error:
+        raise click.ClickException(f"the {error.field} belongs to another account") from error
+    click.echo(f"{'created' if created else 'promoted'} admin {user.username} <{user.email}>")
+
+
+def register_commands(app: Flask) -> None:
+    for command in (db_group, create_admin_command, prune_revoked_command):
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    from users_service.app import create_app
+
+    FlaskGroup(create_app=create_app, help="Users service operator commands.")()

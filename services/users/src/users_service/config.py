@@ -1,0 +1,116 @@
+"""The one source of configuration: a typed settings object read from the environment."""
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# OWASP's Argon2id table: every row has at least 7 MiB and memory x passes >= 35,840 KiB.
+OWASP_MIN_MEMORY_KIB = 7168
+OWASP_MIN_MEMORY_TIME_PRODUCT = 35840
+MIN_SECRET_LENGTH = 32
+# Secrets seen in tutorials and in the reference service: never acceptable in production.
+KNOWN_WEAK_SECRETS = frozenset({"my_precious", "changeme", "change-me", "secret", "dev", "test"})
+
+
+class ConfigError(ValueError):
+    """The environment does not describe a configuration this service may run with."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; each field is read from the upper-case variable of its name."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    app_env: Literal["development", "testing", "production"] = "development"
+    database_url: SecretStr | None = None
+    data_dir: Path = Path("var")
+    secret_key: SecretStr | None = None
+
+    access_token_ttl_seconds: int = Field(900, gt=0)
+    password_min_length: int = Field(8, ge=1, le=256)
+    password_max_length: int = Field(1024, ge=8, le=4096)
+    argon2_time_cost: int = Field(2, ge=1)
+    argon2_memory_kib: int = Field(19456, ge=8)
+    argon2_parallelism: int = Field(1, ge=1)
+    hash_threads: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1)
+
+    users_page_size: int = Field(20, ge=1)
+    users_max_page_size: int = Field(100, ge=1)
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+
+    host: str = "127.0.0.1"
+    port: int = Field(5000, ge=1, le=65535)
+    instance_id: str | None = None
+    ecs_container_metadata_uri_v4: str | None = None  # set by the ECS agent
+    seed_file: Path | None = None
+
+    web_concurrency: int = Field(2, ge=1)
+    worker_connections: int = Field(100, ge=1)
+    keepalive_seconds: int = Field(75, ge=1)
+    graceful_timeout_seconds: int = Field(20, ge=1)
+
+    db_pool_size: int = Field(5, ge=1)
+    db_max_overflow: int = Field(5, ge=0)
+    db_pool_timeout_seconds: float = Field(3.0, gt=0)
+    db_connect_timeout_seconds: int = Field(3, ge=1)
+    db_statement_timeout_ms: int = Field(5000, ge=100)
+
+    admin_username: str | None = None
+    admin_email: str | None = None
+    admin_password: SecretStr | None = None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(origin.strip() for origin in value.split(",") if origin.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Self:
+        if self.users_page_size > self.users_max_page_size:
+            raise ValueError("USERS_PAGE_SIZE must not exceed USERS_MAX_PAGE_SIZE")
+        if self.app_env != "testing":
+            self._require_owasp_hashing()
+        if self.app_env == "production":
+            self._require_production_secrets()
+        return self
+
+    def _require_owasp_hashing(self) -> None:
+        product = self.argon2_memory_kib * self.argon2_time_cost
+        if self.argon2_memory_kib < OWASP_MIN_MEMORY_KIB or product < OWASP_MIN_MEMORY_TIME_PRODUCT:
+            raise ValueError("ARGON2_* parameters are below OWASP's minimum (19456 KiB, 2 passes)")
+
+    def _require_production_secrets(self) -> None:
+        secret = self.secret_key.get_secret_value() if self.secret_key else ""
+        if len(secret) < MIN_SECRET_LENGTH or secret.lower() in KNOWN_WEAK_SECRETS:
+            raise ValueError(f"production needs SECRET_KEY of at least {MIN_SECRET_LENGTH} random characters")
+        url = self.database_url.get_secret_value() if self.database_url else ""
+        if not url or url.startswith("sqlite"):
+            raise ValueError("production needs DATABASE_URL pointing at PostgreSQL")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL, or the embedded SQLite file when none is configured."""
+        if self.database_url is not None:
+            return normalize_database_url(self.database_url.get_secret_value())
+        return f"sqlite:///{(self.data_dir / 'users.sqlite3').resolve()}"
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the `postgres://` spelling that Heroku-style providers hand out."""
+    if url.startswith("postgres://"):
+        return "postgresql://" + url.removeprefix("postgres://")
+    return url
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment; turn pydantic's report into one readable ConfigError."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValueError as error:
+        raise ConfigError(f"invalid configuration: {error}") from error

@@ -1,0 +1,77 @@
+"""Engine construction and the per-request session.
+
+The pool is bounded, connections are pinged before use and every statement has a
+server-side timeout, so a database outage turns into fast 503s instead of hung workers,
+and the service recovers by itself when the database is back.
+"""
+
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, scoped_session
+
+from users_service.config import Settings
+
+ENGINE_KEY = "users_service.engine"
+
+
+def build_engine(settings: Settings) -> Engine:
+    url = settings.sqlalchemy_url
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    return create_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        pool_pre_ping=True,
+        pool_recycle=300,
+        connect_args={
+            "connect_timeout": settings.db_connect_timeout_seconds,
+            "options": f"-c statement_timeout={settings.db_statement_timeout_ms}",
+            "application_name": "users-service",
+            # Detect a silently dead peer (no RST) within seconds rather than hours.
+            "keepalives": 1,
+            "keepalives_idle": 5,
+            "keepalives_interval": 2,
+            "keepalives_count": 2,
+        },
+    )
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL and a busy timeout let several gunicorn workers share the embedded file.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Database:
+    """Unbound until init_app; `session` is one session per request (greenlet or thread)."""
+
+    def __init__(self) -> None:
+        self.session = scoped_session(self._new_session)
+
+    def init_app(self, app: Flask, settings: Settings) -> None:
+        app.extensions[ENGINE_KEY] = build_engine(settings)
+        app.teardown_appcontext(self._remove_session)
+
+    @property
+    def engine(self) -> Engine:
+        engine: Engine = current_app.extensions[ENGINE_KEY]
+        return engine
+
+    def _new_session(self) -> Session:
+        return Session(bind=self.engine, expire_on_commit=False)
+
+    def _remove_session(self, _exc: BaseException | None) -> None:
+        self.session.remove()

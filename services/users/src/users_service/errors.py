@@ -1,0 +1,75 @@
+"""The one JSON error shape. Views raise ApiError or abort(); everything leaves through here.
+
+No status the service can return is HTML: routing errors, oversized bodies, database
+outages and crashes all answer with {"status": ..., "message": ...}.
+"""
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from sqlalchemy import exc as sa_exc
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+# Failures that mean "the database cannot be reached right now", not "the code is wrong".
+DATABASE_UNAVAILABLE = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+)
+DATABASE_RETRY_AFTER_SECONDS = "5"
+
+
+class ApiError(Exception):
+    """An expected refusal: code, contract message, and optional extra keys for the body."""
+
+    def __init__(self, code: int, message: str, status: str = "error", **extra: Any) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status, self.extra = code, message, status, extra
+
+
+def json_error(
+    code: int, message: str, status: str = "error", headers: Any = None, **extra: Any
+) -> Response:
+    response = jsonify(status=status, message=message, **extra)
+    response.status_code = code
+    if headers:
+        response.headers.extend(headers)
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(HTTPException, _http_error)
+    for error_class in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error_class, _database_unavailable)
+    app.register_error_handler(Exception, _crash)
+
+
+def _api_error(error: ApiError) -> Response:
+    return json_error(error.code, error.message, error.status, **error.extra)
+
+
+def _http_error(error: HTTPException) -> Response:
+    if error.code is None or error.code >= 500:
+        return _crash(error)
+    # Keep headers such as Allow (405); drop Werkzeug's HTML content type.
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    return json_error(error.code, error.description or error.name, headers=headers)
+
+
+def _database_unavailable(error: Exception) -> Response:
+    log.warning("database unavailable: %s", type(error).__name__)
+    return json_error(
+        503,
+        "Service unavailable: the database cannot be reached. Try again shortly.",
+        headers={"Retry-After": DATABASE_RETRY_AFTER_SECONDS},
+    )
+
+
+def _crash(error: Exception) -> Response:
+    log.exception("unhandled error", exc_info=error)
+    return json_error(500, "Internal server error.")

@@ -1,0 +1,76 @@
+"""Authentication and the admin check, defined once and applied as decorators."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import g, request
+
+from users_service.errors import ApiError
+from users_service.extensions import db
+from users_service.models import RevokedToken, User
+from users_service.runtime import runtime
+from users_service.security.tokens import TokenClaims, TokenError, decode_access_token
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+NO_TOKEN = "Provide a valid auth token."
+EXPIRED_TOKEN = "Signature expired. Please log in again."
+INVALID_TOKEN = "Invalid token. Please log in again."
+UNKNOWN_USER = "Something went wrong. Please contact us."
+NOT_ADMIN = "You do not have permission to do that."
+
+
+def login_required(view: View) -> View:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        g.token_claims = _claims_from_header()
+        g.current_user = _active_user(g.token_claims)
+        return view(*args, **kwargs)
+
+    return cast(View, wrapper)
+
+
+def admin_required(view: View) -> View:
+    """Authentication errors first, then the admin check, then (in the view) the body."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not g.current_user.admin:
+            raise ApiError(401, NOT_ADMIN)
+        return view(*args, **kwargs)
+
+    return login_required(cast(View, wrapper))
+
+
+def current_user() -> User:
+    user: User = g.current_user
+    return user
+
+
+def current_claims() -> TokenClaims:
+    claims: TokenClaims = g.token_claims
+    return claims
+
+
+def _claims_from_header() -> TokenClaims:
+    header = request.headers.get("Authorization", "").strip()
+    if not header:
+        raise ApiError(403, NO_TOKEN)
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, INVALID_TOKEN)
+    try:
+        claims = decode_access_token(token.strip(), runtime().signing_key)
+    except TokenError as error:
+        raise ApiError(401, EXPIRED_TOKEN if error.expired else INVALID_TOKEN) from error
+    if RevokedToken.is_revoked(db.session, claims.jti):
+        raise ApiError(401, INVALID_TOKEN)
+    return claims
+
+
+def _active_user(claims: TokenClaims) -> User:
+    user = db.session.get(User, claims.user_id)
+    if user is None or not user.active:
+        raise ApiError(401, UNKNOWN_USER)
+    return user

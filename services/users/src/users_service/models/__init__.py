@@ -1,0 +1,7 @@
+"""Persistence: the tables and the domain methods that belong to them."""
+
+from users_service.models.base import Base
+from users_service.models.revoked_token import RevokedToken
+from users_service.models.user import User
+
+__all__ = ["Base", "RevokedToken", "User"]

@@ -1,0 +1,89 @@
+"""One pagination envelope for every list: newest first, keyset cursor, capped page size.
+
+The cursor is the (created_at, id) of the last item served. Rows inserted while a client
+pages are newer than its cursor, so they never shift later pages: no item is repeated or
+skipped, and the cost of a page does not grow with the size of the table.
+"""
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from flask import request
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from users_service.errors import ApiError
+
+Row = TypeVar("Row")
+BIGINT_MAX = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Cursor:
+    created_at: datetime
+    id: int
+
+    def encode(self) -> str:
+        raw = json.dumps([self.created_at.isoformat(), self.id]).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> "Cursor":
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            stamp, row_id = json.loads(raw)
+            created_at = datetime.fromisoformat(stamp)
+        except (ValueError, TypeError, binascii.Error) as error:
+            raise _bad_parameter("cursor", "not a cursor returned by this service") from error
+        if created_at.tzinfo is None or type(row_id) is not int or not 0 < row_id <= BIGINT_MAX:
+            raise _bad_parameter("cursor", "not a cursor returned by this service")
+        return cls(created_at, row_id)
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int
+    after: Cursor | None
+
+    @classmethod
+    def from_query(cls, default: int, maximum: int) -> "PageRequest":
+        """Read ?limit= (capped at `maximum`) and ?cursor= from the request."""
+        raw_limit = request.args.get("limit", str(default))
+        if not (len(raw_limit) <= 9 and raw_limit.isascii() and raw_limit.isdigit()) or int(raw_limit) < 1:
+            raise _bad_parameter("limit", "must be a positive integer")
+        cursor = request.args.get("cursor")
+        return cls(min(int(raw_limit), maximum), Cursor.decode(cursor) if cursor else None)
+
+
+def newest_first(session: Session, model: Any, page: PageRequest) -> tuple[Sequence[Any], str | None]:
+    """One page of `model` rows (which need `created_at` and `id`) and the next cursor."""
+    query = select(model).order_by(model.created_at.desc(), model.id.desc())
+    if page.after is not None:
+        key = tuple_(model.created_at, model.id)
+        query = query.where(key < tuple_(page.after.created_at, page.after.id))
+    rows = session.scalars(query.limit(page.limit + 1)).all()
+    if len(rows) <= page.limit:
+        return rows, None
+    last = rows[page.limit - 1]
+    return rows[: page.limit], Cursor(last.created_at, last.id).encode()
+
+
+def paginated(
+    key: str, rows: Sequence[Row], next_cursor: str | None, limit: int,
+    shape: Callable[[Row], dict[str, object]],
+) -> dict[str, object]:
+    """The reply body every list shares."""
+    return {
+        "status": "success",
+        "data": {key: [shape(row) for row in rows], "next_cursor": next_cursor, "limit": limit},
+    }
+
+
+def _bad_parameter(name: str, problem: str) -> ApiError:
+    errors = [{"field": name, "message": problem, "type": "query"}]
+    return ApiError(400, "Invalid query parameter.", "fail", errors=errors)

@@ -1,0 +1,117 @@
+"""The wire format: request models that validate input, and functions that shape output.
+
+Request models are strict (a number is not a string, a string is not a boolean) and never
+echo submitted values back, so a password cannot leak into an error reply.
+"""
+
+import json
+from typing import Annotated, Any, TypeVar
+
+from flask import request
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StrictStr,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from werkzeug.http import http_date
+
+from users_service.errors import ApiError
+from users_service.models import User
+from users_service.models.user import EMAIL_MAX, USERNAME_MAX
+
+INVALID_PAYLOAD = "Invalid payload."
+Model = TypeVar("Model", bound=BaseModel)
+# Control characters would make names unprintable and logs forgeable.
+Username = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=USERNAME_MAX, pattern=r"^[^\x00-\x1f\x7f]+$"
+    ),
+]
+Email = Annotated[EmailStr, Field(max_length=EMAIL_MAX)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore", str_max_length=4096)
+
+
+class Credentials(_Strict):
+    """POST /auth/login"""
+
+    email: StrictStr
+    password: StrictStr
+
+
+class UserCreate(_Strict):
+    """POST /auth/register and POST /users"""
+
+    username: Username
+    email: Email
+    password: StrictStr
+
+    @field_validator("password")
+    @classmethod
+    def _password_policy(cls, password: str, info: ValidationInfo) -> str:
+        policy = info.context or {}
+        minimum, maximum = policy.get("min_length", 8), policy.get("max_length", 1024)
+        if not minimum <= len(password) <= maximum:
+            raise ValueError(f"password must be {minimum} to {maximum} characters long")
+        if not password.strip():
+            raise ValueError("password must not be only white space")
+        return password
+
+
+class SeedValue(_Strict):
+    """POST / (seed 004)"""
+
+    num: int
+
+
+def json_object() -> dict[str, Any] | None:
+    """The request body as a JSON object, or None for anything else (form, array, garbage)."""
+    if not request.is_json:
+        return None
+    try:
+        body = json.loads(request.get_data())
+    except (ValueError, RecursionError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def validate(
+    model: type[Model], status: str = "error", message: str = INVALID_PAYLOAD, **context: Any
+) -> Model:
+    """Parse the JSON body into `model` or raise the contract's 400 with a list of problems."""
+    body = json_object()
+    if body is None:
+        problem = {"field": "", "message": "The body must be a JSON object.", "type": "json"}
+        raise ApiError(400, message, status, errors=[problem])
+    try:
+        return model.model_validate(body, context=context)
+    except ValidationError as error:
+        raise ApiError(400, message, status, errors=_problems(error)) from error
+
+
+def _problems(error: ValidationError) -> list[dict[str, str]]:
+    return [
+        {"field": ".".join(str(part) for part in item["loc"]), "message": item["msg"],
+         "type": item["type"]}
+        for item in error.errors(include_input=False, include_url=False, include_context=False)
+    ]
+
+
+def user_summary(user: User) -> dict[str, object]:
+    """An item of GET /users, and GET /users/<id> (where `id` is an added key)."""
+    return {"id": user.id, "username": user.username, "email": user.email,
+            "created_at": http_date(user.created_at)}
+
+
+def user_status(user: User) -> dict[str, object]:
+    """GET /auth/status"""
+    return {**user_summary(user), "active": user.active, "admin": user.admin}

@@ -1,0 +1,1 @@
+"""Password hashing and access tokens: the only places that touch credentials."""
