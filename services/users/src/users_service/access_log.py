@@ -27,4 +27,3 @@ class JsonAccessLogger(Logger):  # type: ignore[misc]
             "pid": os.getpid(),
         }
         self.access_log.info(json.dumps(entry))
-

@@ -23,8 +23,12 @@ def create_user(
 ) -> User:
     """Insert a user; the unique indexes decide races, so concurrent duplicates lose cleanly."""
     _refuse_duplicate(session, data.username, data.email)
-    user = User(username=data.username, email=data.email, admin=admin,
-                password_hash=hasher.hash(data.password))
+    user = User(
+        username=data.username,
+        email=data.email,
+        admin=admin,
+        password_hash=hasher.hash(data.password),
+    )
     session.add(user)
     try:
         session.commit()
@@ -37,8 +41,12 @@ def create_user(
 
 def _refuse_duplicate(session: Session, username: str, email: str) -> None:
     clash = session.scalars(
-        select(User).where(or_(func.lower(User.email) == func.lower(email),
-                               func.lower(User.username) == func.lower(username)))
+        select(User).where(
+            or_(
+                func.lower(User.email) == func.lower(email),
+                func.lower(User.username) == func.lower(username),
+            )
+        )
     ).first()
     if clash is not None:
         same_email = clash.email.lower() == email.lower()
@@ -46,9 +54,7 @@ def _refuse_duplicate(session: Session, username: str, email: str) -> None:
 
 
 def find_by_email(session: Session, email: str) -> User | None:
-    return session.scalars(
-        select(User).where(func.lower(User.email) == func.lower(email))
-    ).first()
+    return session.scalars(select(User).where(func.lower(User.email) == func.lower(email))).first()
 
 
 def authenticate(
@@ -65,9 +71,7 @@ def authenticate(
     return user
 
 
-def ensure_admin(
-    session: Session, hasher: PasswordHasher, data: UserCreate
-) -> tuple[User, bool]:
+def ensure_admin(session: Session, hasher: PasswordHasher, data: UserCreate) -> tuple[User, bool]:
     """Promote the account with this email, or create it as an admin; True when created."""
     user = find_by_email(session, data.email)
     if user is None:

@@ -10,7 +10,11 @@ from users_service.config import Settings, load_settings
 from users_service.errors import register_error_handlers
 from users_service.extensions import cors, db
 from users_service.instance import resolve_instance_id
-from users_service.request_context import INSTANCE_HEADER, REQUEST_ID_HEADER, register_request_context
+from users_service.request_context import (
+    INSTANCE_HEADER,
+    REQUEST_ID_HEADER,
+    register_request_context,
+)
 from users_service.runtime import EXTENSION_KEY, Runtime
 from users_service.security.passwords import PasswordHasher
 from users_service.seed_store import SeedStore
@@ -34,15 +38,23 @@ def create_app(settings: Settings | None = None) -> Flask:
 def register_extensions(app: Flask, settings: Settings) -> None:
     db.init_app(app, settings)
     if settings.cors_origins:
-        cors.init_app(app, origins=list(settings.cors_origins),
-                      expose_headers=[REQUEST_ID_HEADER, INSTANCE_HEADER])
+        cors.init_app(
+            app,
+            origins=list(settings.cors_origins),
+            expose_headers=[REQUEST_ID_HEADER, INSTANCE_HEADER],
+        )
 
 
 def register_runtime(app: Flask, settings: Settings) -> Runtime:
-    hasher = PasswordHasher(settings.argon2_time_cost, settings.argon2_memory_kib,
-                            settings.argon2_parallelism, settings.hash_threads)
+    hasher = PasswordHasher(
+        settings.argon2_time_cost,
+        settings.argon2_memory_kib,
+        settings.argon2_parallelism,
+        settings.hash_threads,
+    )
     seed = SeedStore(settings.seed_file) if settings.seed_file else SeedStore.private()
-    runtime = Runtime(settings, resolve_signing_key(settings), hasher,
-                      resolve_instance_id(settings), seed)
+    runtime = Runtime(
+        settings, resolve_signing_key(settings), hasher, resolve_instance_id(settings), seed
+    )
     app.extensions[EXTENSION_KEY] = runtime
     return runtime

@@ -27,8 +27,11 @@ def upgrade_command(revision: str) -> None:
     migrate.upgrade(runtime().settings, revision)
     settings = runtime().settings
     if settings.admin_email and settings.admin_username and settings.admin_password:
-        _ensure_admin(settings.admin_username, settings.admin_email,
-                      settings.admin_password.get_secret_value())
+        _ensure_admin(
+            settings.admin_username,
+            settings.admin_email,
+            settings.admin_password.get_secret_value(),
+        )
 
 
 @db_group.command("downgrade")
@@ -76,7 +79,9 @@ def _ensure_admin(username: str, email: str, password: str) -> None:
             context=runtime().password_policy(),
         )
     except ValidationError as error:
-        problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in error.errors(include_input=False))
+        problems = "; ".join(
+            f"{e['loc'][0]}: {e['msg']}" for e in error.errors(include_input=False)
+        )
         raise click.BadParameter(problems) from error
     try:
         user, created = accounts.ensure_admin(db.session, runtime().hasher, data)

@@ -88,7 +88,9 @@ class Settings(BaseSettings):
     def _require_production_secrets(self) -> None:
         secret = self.secret_key.get_secret_value() if self.secret_key else ""
         if len(secret) < MIN_SECRET_LENGTH or secret.lower() in KNOWN_WEAK_SECRETS:
-            raise ValueError(f"production needs SECRET_KEY of at least {MIN_SECRET_LENGTH} random characters")
+            raise ValueError(
+                f"production needs SECRET_KEY of at least {MIN_SECRET_LENGTH} random characters"
+            )
         url = self.database_url.get_secret_value() if self.database_url else ""
         if not url or url.startswith("sqlite"):
             raise ValueError("production needs DATABASE_URL pointing at PostgreSQL")
@@ -102,9 +104,11 @@ class Settings(BaseSettings):
 
 
 def normalize_database_url(url: str) -> str:
-    """Accept the `postgres://` spelling that Heroku-style providers hand out."""
-    if url.startswith("postgres://"):
-        return "postgresql://" + url.removeprefix("postgres://")
+    """Pin the psycopg2 driver (SQLAlchemy 2.1 defaults plain URLs to psycopg 3), and accept
+    the `postgres://` spelling that Heroku-style providers hand out."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url.removeprefix(prefix)
     return url
 
 

@@ -59,11 +59,15 @@ class Database:
     """Unbound until init_app; `session` is one session per request (greenlet or thread)."""
 
     def __init__(self) -> None:
-        self.session = scoped_session(self._new_session)
+        self._sessions: scoped_session[Session] = scoped_session(self._new_session)  # type: ignore[arg-type]
 
     def init_app(self, app: Flask, settings: Settings) -> None:
         app.extensions[ENGINE_KEY] = build_engine(settings)
         app.teardown_appcontext(self._remove_session)
+
+    @property
+    def session(self) -> Session:
+        return self._sessions()
 
     @property
     def engine(self) -> Engine:
@@ -74,4 +78,4 @@ class Database:
         return Session(bind=self.engine, expire_on_commit=False)
 
     def _remove_session(self, _exc: BaseException | None) -> None:
-        self.session.remove()
+        self._sessions.remove()

@@ -14,9 +14,10 @@ from users_service.security.tokens import TokenClaims, TokenError, decode_access
 
 View = TypeVar("View", bound=Callable[..., Any])
 
-NO_TOKEN = "Provide a valid auth token."
-EXPIRED_TOKEN = "Signature expired. Please log in again."
-INVALID_TOKEN = "Invalid token. Please log in again."
+# The reference's literals (not credentials, whatever the linter's name heuristic thinks).
+NO_TOKEN = "Provide a valid auth token."  # noqa: S105
+EXPIRED_TOKEN = "Signature expired. Please log in again."  # noqa: S105
+INVALID_TOKEN = "Invalid token. Please log in again."  # noqa: S105
 UNKNOWN_USER = "Something went wrong. Please contact us."
 NOT_ADMIN = "You do not have permission to do that."
 

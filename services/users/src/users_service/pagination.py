@@ -54,13 +54,18 @@ class PageRequest:
     def from_query(cls, default: int, maximum: int) -> "PageRequest":
         """Read ?limit= (capped at `maximum`) and ?cursor= from the request."""
         raw_limit = request.args.get("limit", str(default))
-        if not (len(raw_limit) <= 9 and raw_limit.isascii() and raw_limit.isdigit()) or int(raw_limit) < 1:
+        if (
+            not (len(raw_limit) <= 9 and raw_limit.isascii() and raw_limit.isdigit())
+            or int(raw_limit) < 1
+        ):
             raise _bad_parameter("limit", "must be a positive integer")
         cursor = request.args.get("cursor")
         return cls(min(int(raw_limit), maximum), Cursor.decode(cursor) if cursor else None)
 
 
-def newest_first(session: Session, model: Any, page: PageRequest) -> tuple[Sequence[Any], str | None]:
+def newest_first(
+    session: Session, model: Any, page: PageRequest
+) -> tuple[Sequence[Any], str | None]:
     """One page of `model` rows (which need `created_at` and `id`) and the next cursor."""
     query = select(model).order_by(model.created_at.desc(), model.id.desc())
     if page.after is not None:
@@ -74,7 +79,10 @@ def newest_first(session: Session, model: Any, page: PageRequest) -> tuple[Seque
 
 
 def paginated(
-    key: str, rows: Sequence[Row], next_cursor: str | None, limit: int,
+    key: str,
+    rows: Sequence[Row],
+    next_cursor: str | None,
+    limit: int,
     shape: Callable[[Row], dict[str, object]],
 ) -> dict[str, object]:
     """The reply body every list shares."""

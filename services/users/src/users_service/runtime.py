@@ -20,8 +20,10 @@ class Runtime:
     seed: SeedStore
 
     def password_policy(self) -> dict[str, int]:
-        return {"min_length": self.settings.password_min_length,
-                "max_length": self.settings.password_max_length}
+        return {
+            "min_length": self.settings.password_min_length,
+            "max_length": self.settings.password_max_length,
+        }
 
 
 def runtime() -> Runtime:

@@ -85,31 +85,38 @@ def json_object() -> dict[str, Any] | None:
 
 
 def validate(
-    model: type[Model], status: str = "error", message: str = INVALID_PAYLOAD, **context: Any
+    model: type[Model], status: str = "error", context: dict[str, Any] | None = None
 ) -> Model:
     """Parse the JSON body into `model` or raise the contract's 400 with a list of problems."""
     body = json_object()
     if body is None:
         problem = {"field": "", "message": "The body must be a JSON object.", "type": "json"}
-        raise ApiError(400, message, status, errors=[problem])
+        raise ApiError(400, INVALID_PAYLOAD, status, errors=[problem])
     try:
         return model.model_validate(body, context=context)
     except ValidationError as error:
-        raise ApiError(400, message, status, errors=_problems(error)) from error
+        raise ApiError(400, INVALID_PAYLOAD, status, errors=_problems(error)) from error
 
 
 def _problems(error: ValidationError) -> list[dict[str, str]]:
     return [
-        {"field": ".".join(str(part) for part in item["loc"]), "message": item["msg"],
-         "type": item["type"]}
+        {
+            "field": ".".join(str(part) for part in item["loc"]),
+            "message": item["msg"],
+            "type": item["type"],
+        }
         for item in error.errors(include_input=False, include_url=False, include_context=False)
     ]
 
 
 def user_summary(user: User) -> dict[str, object]:
     """An item of GET /users, and GET /users/<id> (where `id` is an added key)."""
-    return {"id": user.id, "username": user.username, "email": user.email,
-            "created_at": http_date(user.created_at)}
+    return {
+        "id": user.id,
+        "username": user.username,
+        "email": user.email,
+        "created_at": http_date(user.created_at),
+    }
 
 
 def user_status(user: User) -> dict[str, object]:

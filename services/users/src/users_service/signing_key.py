@@ -4,6 +4,7 @@ Every gunicorn worker must sign and verify with the same key, so a generated key
 written to a file beside the SQLite database with an atomic create-if-absent.
 """
 
+import contextlib
 import os
 import secrets
 import tempfile
@@ -36,9 +37,7 @@ def _create_exclusively(path: Path, key: str) -> None:
     try:
         with os.fdopen(fd, "w") as handle:
             handle.write(key)
-        try:
+        with contextlib.suppress(FileExistsError):
             os.link(tmp_name, path)
-        except FileExistsError:
-            pass
     finally:
         os.unlink(tmp_name)

@@ -21,25 +21,28 @@ def _token_for(user_id: int) -> str:
 @bp.post("/register")
 def register() -> tuple[Response, int]:
     """Create an account and return an access token."""
-    data = validate(UserCreate, **runtime().password_policy())
+    data = validate(UserCreate, context=runtime().password_policy())
     try:
         user = accounts.create_user(db.session, runtime().hasher, data)
     except accounts.DuplicateUserError as error:
         raise ApiError(400, "Sorry. That user already exists.") from error
-    return jsonify(status="success", message="Successfully registered.",
-                   auth_token=_token_for(user.id)), 201
+    return jsonify(
+        status="success", message="Successfully registered.", auth_token=_token_for(user.id)
+    ), 201
 
 
 @bp.post("/login")
 def login() -> Response:
     """Exchange email and password for an access token."""
     credentials = validate(Credentials)
-    user = accounts.authenticate(db.session, runtime().hasher, credentials.email,
-                                 credentials.password)
+    user = accounts.authenticate(
+        db.session, runtime().hasher, credentials.email, credentials.password
+    )
     if user is None:
         raise ApiError(404, "User does not exist.")
-    return jsonify(status="success", message="Successfully logged in.",
-                   auth_token=_token_for(user.id))
+    return jsonify(
+        status="success", message="Successfully logged in.", auth_token=_token_for(user.id)
+    )
 
 
 @bp.get("/logout")

@@ -25,6 +25,7 @@ def ready() -> Response:
                 connection.exec_driver_sql(f"SET LOCAL statement_timeout = {READY_TIMEOUT_MS}")
             connection.exec_driver_sql("SELECT 1")
     except DATABASE_UNAVAILABLE:
-        return json_error(503, "Not ready: the database cannot be reached.",
-                          checks={"database": "unavailable"})
+        return json_error(
+            503, "Not ready: the database cannot be reached.", checks={"database": "unavailable"}
+        )
     return jsonify(status="success", message="ready", checks={"database": "ok"})

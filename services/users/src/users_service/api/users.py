@@ -40,7 +40,7 @@ def get_user(user_id: str) -> Response:
 @admin_required
 def add_user() -> tuple[Response, int]:
     """Create a user (admins only)."""
-    data = validate(UserCreate, status="fail", **runtime().password_policy())
+    data = validate(UserCreate, status="fail", context=runtime().password_policy())
     try:
         user = accounts.create_user(db.session, runtime().hasher, data)
     except accounts.DuplicateUserError as error:

@@ -1,0 +1,48 @@
+# One set of commands for developers and CI. `make run` serves; `make test` checks everything.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SERVICE := services/users
+STAMP  := $(VENV)/.installed-$(shell cat $(SERVICE)/requirements-dev.lock $(SERVICE)/pyproject.toml | cksum | cut -d' ' -f1)
+PORT   ?= 5000
+export PORT
+
+.PHONY: install run migrate lint format test lock clean
+
+install: $(STAMP)
+
+# The environment is rebuilt whenever the lock file or the project metadata change.
+$(STAMP):
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r $(SERVICE)/requirements-dev.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e $(SERVICE)
+	touch $@
+
+## Serve on 127.0.0.1:$(PORT); with no DATABASE_URL, on a SQLite file in ./var.
+run: install migrate
+	exec $(BIN)/gunicorn -c python:users_service.gunicorn_conf users_service.wsgi:app
+
+migrate: install
+	$(BIN)/users-service db upgrade
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy --config-file $(SERVICE)/pyproject.toml $(SERVICE)/src
+
+## Lint, then the whole suite: PostgreSQL if TEST_DATABASE_URL is set, else SQLite.
+test: lint
+	$(BIN)/pytest -v $(PYTEST_ARGS)
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## Re-resolve the pinned dependencies (needs uv: pip install uv).
+lock:
+	cd $(SERVICE) && uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -q -o requirements.lock
+	cd $(SERVICE) && uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -q -o requirements-dev.lock
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,162 @@
+"""Fixtures: settings, a migrated database, an app and client per test, clock, factories.
+
+Every test starts from empty tables: rows are deleted after each test rather than rolled
+back, because several tests need real commits seen by other connections (races,
+revocation across instances).
+"""
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from users_service import accounts, clock, migrate
+from users_service.app import create_app
+from users_service.config import Settings
+from users_service.extensions import db
+from users_service.models import User
+from users_service.runtime import runtime
+from users_service.schemas import UserCreate
+
+from helpers import FAST_HASHING, PASSWORD
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def is_postgres(database_url: str) -> bool:
+    return database_url.startswith(("postgresql", "postgres://"))
+
+
+@pytest.fixture(scope="session")
+def make_settings(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., Settings]:
+    secret = secrets.token_urlsafe(48)
+    data_dir = tmp_path_factory.mktemp("data")
+
+    def factory(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "app_env": "testing",
+            "database_url": database_url,
+            "secret_key": secret,
+            "data_dir": data_dir,
+            "instance_id": "test-instance",
+            **FAST_HASHING,
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def migrated(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings()
+    migrate.upgrade(settings)
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def app(settings: Settings, migrated: None) -> Iterator[Flask]:
+    application = create_app(settings)
+    yield application
+    _empty_tables(settings.sqlalchemy_url)
+    with application.app_context():
+        db.engine.dispose()
+
+
+def _empty_tables(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for table in ("revoked_tokens", "users"):
+            connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
+    engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class FakeClock:
+    """A settable clock; `advance` moves it forward."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+@pytest.fixture
+def fake_clock() -> Iterator[FakeClock]:
+    fake = FakeClock(datetime.now(UTC))
+    clock.set_source(fake.now)
+    yield fake
+    clock.set_source(None)
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    counter = iter(range(1, 1_000_000))
+
+    def factory(
+        username: str | None = None,
+        email: str | None = None,
+        password: str = PASSWORD,
+        admin: bool = False,
+        active: bool = True,
+    ) -> User:
+        n = next(counter)
+        data = UserCreate(
+            username=username or f"user{n}",
+            email=email or f"user{n}@example.com",
+            password=password,
+        )
+        with app.app_context():
+            user = accounts.create_user(db.session, runtime().hasher, data, admin=admin)
+            if not active:
+                user.active = False
+                db.session.commit()
+            return user
+
+    return factory
+
+
+@pytest.fixture
+def login(client: FlaskClient) -> Callable[..., str]:
+    """Log in through the API; returns the access token."""
+
+    def do_login(email: str, password: str = PASSWORD) -> str:
+        reply = client.post("/auth/login", json={"email": email, "password": password})
+        assert reply.status_code == 200, reply.get_json()
+        token: str = reply.get_json()["auth_token"]
+        return token
+
+    return do_login
+
+
+@pytest.fixture
+def tmp_seed_file(tmp_path: Path) -> Path:
+    return tmp_path / "seed"
