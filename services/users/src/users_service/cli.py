@@ -5,7 +5,7 @@ The same commands are available as `flask --app users_service <command>`.
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from pydantic import ValidationError
 
 from users_service import accounts, migrate
@@ -15,7 +15,7 @@ from users_service.runtime import runtime
 from users_service.schemas import UserCreate
 
 
-@click.group("db")
+@click.group("db", cls=AppGroup)
 def db_group() -> None:
     """Schema migrations (Alembic). The application never creates or drops tables itself."""
 
@@ -56,6 +56,7 @@ def revision_command(message: str, autogenerate: bool) -> None:
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.option("--username", required=True)
 @click.option("--email", required=True)
 @click.password_option(envvar="ADMIN_PASSWORD", help="Prompted for when not given.")
@@ -65,6 +66,7 @@ def create_admin_command(username: str, email: str, password: str) -> None:
 
 
 @click.command("prune-revoked")
+@with_appcontext
 def prune_revoked_command() -> None:
     """Delete revocation entries whose tokens have expired anyway."""
     removed = RevokedToken.prune(db.session)

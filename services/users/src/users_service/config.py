@@ -1,10 +1,9 @@
 """The one source of configuration: a typed settings object read from the environment."""
 
-import os
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # OWASP's Argon2id table: every row has at least 7 MiB and memory x passes >= 35,840 KiB.
@@ -22,7 +21,8 @@ class ConfigError(ValueError):
 class Settings(BaseSettings):
     """Every setting of the service; each field is read from the upper-case variable of its name."""
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    # An empty variable (as in .env.example) means "not set", not "the empty string".
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, env_ignore_empty=True)
 
     app_env: Literal["development", "testing", "production"] = "development"
     database_url: SecretStr | None = None
@@ -35,7 +35,8 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(2, ge=1)
     argon2_memory_kib: int = Field(19456, ge=8)
     argon2_parallelism: int = Field(1, ge=1)
-    hash_threads: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1)
+    # Per worker process: keep web_concurrency x hash_threads close to the number of cores.
+    hash_threads: int = Field(1, ge=1)
 
     users_page_size: int = Field(20, ge=1)
     users_max_page_size: int = Field(100, ge=1)
@@ -113,8 +114,18 @@ def normalize_database_url(url: str) -> str:
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read the environment; turn pydantic's report into one readable ConfigError."""
+    """Read the environment; turn pydantic's report into one readable ConfigError.
+
+    The report is rebuilt without the input values (they include the secrets), and the
+    original is dropped from the chain so no traceback carries them either.
+    """
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
-    except ValueError as error:
-        raise ConfigError(f"invalid configuration: {error}") from error
+    except ValidationError as error:
+        problems = "; ".join(_describe(problem) for problem in error.errors(include_input=False))
+        raise ConfigError(f"invalid configuration: {problems}") from None
+
+
+def _describe(problem: Any) -> str:
+    where = ".".join(str(part).upper() for part in problem["loc"])
+    return f"{where}: {problem['msg']}" if where else str(problem["msg"])

@@ -1,5 +1,6 @@
 """Alembic, driven from the settings object: the one way the schema changes."""
 
+import sys
 from pathlib import Path
 
 from alembic import command
@@ -11,7 +12,8 @@ SCRIPT_LOCATION = Path(__file__).parent / "migrations"
 
 
 def alembic_config(settings: Settings) -> Config:
-    config = Config()
+    # Alembic binds its output stream at import time; bind it now so CLI runners capture it.
+    config = Config(stdout=sys.stdout)
     config.set_main_option("script_location", str(SCRIPT_LOCATION))
     # Passed as an attribute, not an option: ConfigParser would mangle '%' in passwords.
     config.attributes["database_url"] = settings.sqlalchemy_url

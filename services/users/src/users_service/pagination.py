@@ -10,7 +10,7 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import request
@@ -21,6 +21,7 @@ from users_service.errors import ApiError
 
 Row = TypeVar("Row")
 BIGINT_MAX = 2**63 - 1
+MAX_CURSOR_LENGTH = 200  # the service's own cursors are about 60 characters
 
 
 @dataclass(frozen=True)
@@ -34,14 +35,18 @@ class Cursor:
 
     @classmethod
     def decode(cls, token: str) -> "Cursor":
+        if len(token) > MAX_CURSOR_LENGTH:
+            raise _bad_cursor()
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             stamp, row_id = json.loads(raw)
             created_at = datetime.fromisoformat(stamp)
-        except (ValueError, TypeError, binascii.Error) as error:
-            raise _bad_parameter("cursor", "not a cursor returned by this service") from error
+            # Compare in UTC: SQLite stores naive UTC text and would ignore any other offset.
+            created_at = created_at.astimezone(UTC) if created_at.tzinfo else created_at
+        except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error) as error:
+            raise _bad_cursor() from error
         if created_at.tzinfo is None or type(row_id) is not int or not 0 < row_id <= BIGINT_MAX:
-            raise _bad_parameter("cursor", "not a cursor returned by this service")
+            raise _bad_cursor()
         return cls(created_at, row_id)
 
 
@@ -90,6 +95,10 @@ def paginated(
         "status": "success",
         "data": {key: [shape(row) for row in rows], "next_cursor": next_cursor, "limit": limit},
     }
+
+
+def _bad_cursor() -> ApiError:
+    return _bad_parameter("cursor", "not a cursor returned by this service")
 
 
 def _bad_parameter(name: str, problem: str) -> ApiError:

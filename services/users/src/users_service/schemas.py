@@ -5,10 +5,12 @@ echo submitted values back, so a password cannot leak into an error reply.
 """
 
 import json
+import unicodedata
 from typing import Annotated, Any, TypeVar
 
 from flask import request
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -27,12 +29,21 @@ from users_service.models.user import EMAIL_MAX, USERNAME_MAX
 
 INVALID_PAYLOAD = "Invalid payload."
 Model = TypeVar("Model", bound=BaseModel)
-# Control characters would make names unprintable and logs forgeable.
+# Control, format (bidi overrides) and line-separator characters would make names
+# unprintable, spoofable in a UI, and logs forgeable.
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def _printable(name: str) -> str:
+    if any(unicodedata.category(char) in INVISIBLE_CATEGORIES for char in name):
+        raise ValueError("must not contain control, format or line-separator characters")
+    return name
+
+
 Username = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=USERNAME_MAX, pattern=r"^[^\x00-\x1f\x7f]+$"
-    ),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=USERNAME_MAX),
+    AfterValidator(_printable),
 ]
 Email = Annotated[EmailStr, Field(max_length=EMAIL_MAX)]
 

@@ -65,4 +65,8 @@ def _claims_from(claims: dict[str, object]) -> TokenClaims:
         raise TokenError()
     if not isinstance(jti, str) or not 0 < len(jti) <= 64 or not isinstance(expiry, int):
         raise TokenError()
-    return TokenClaims(int(subject), jti, datetime.fromtimestamp(expiry, UTC))
+    try:
+        expires_at = datetime.fromtimestamp(expiry, UTC)
+    except (OverflowError, ValueError, OSError) as error:  # signed, but past year 9999
+        raise TokenError() from error
+    return TokenClaims(int(subject), jti, expires_at)

@@ -1,0 +1,86 @@
+"""Start the real gunicorn configuration as a subprocess on 127.0.0.1, for serving tests."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+START_TIMEOUT_SECONDS = 20
+
+
+@dataclass
+class Server:
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        """The JSON access-log entries written so far."""
+        entries = []
+        for line in self.log_path.read_text().splitlines():
+            if line.startswith("{"):
+                entries.append(json.loads(line))
+        return entries
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def server_env(**overrides: str) -> dict[str, str]:
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "SEED_"))}
+    return {**inherited, "HOST": "127.0.0.1", "PORT": str(free_port()), **overrides}
+
+
+@contextmanager
+def running_gunicorn(env: dict[str, str], log_path: Path) -> Iterator[Server]:
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(GUNICORN), "-c", "python:users_service.gunicorn_conf", "users_service.wsgi:app"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(f"http://127.0.0.1:{env['PORT']}", process, log_path)
+    try:
+        _wait_until_up(server)
+        yield server
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_up(server: Server) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited:\n{server.log_path.read_text()}")
+        try:
+            if requests.get(f"{server.base_url}/ping", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:  # not listening yet, or workers still booting
+            time.sleep(0.1)
+    raise RuntimeError(f"gunicorn did not answer /ping:\n{server.log_path.read_text()}")

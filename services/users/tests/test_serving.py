@@ -1,0 +1,241 @@
+"""The real gunicorn configuration, as processes: what only a multi-process server shows."""
+
+import statistics
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import requests
+from flask import Flask
+
+from users_service.config import Settings
+
+from gunicorn_server import Server, running_gunicorn, server_env
+from helpers import FAST_HASHING, PASSWORD, register_body
+from tcp_proxy import TcpProxy
+
+pytestmark = pytest.mark.serving
+PRODUCTION_HASHING = {
+    "ARGON2_TIME_COST": "2",
+    "ARGON2_MEMORY_KIB": "19456",
+    "ARGON2_PARALLELISM": "1",
+}
+
+Serve = Callable[..., AbstractContextManager[Server]]
+
+
+@pytest.fixture
+def serve(app: Flask, settings: Settings, database_url: str, tmp_path: Path) -> Serve:
+    """Run gunicorn against the test database; `app` empties the tables afterwards."""
+    assert settings.secret_key is not None
+
+    def start(**overrides: str) -> AbstractContextManager[Server]:
+        defaults = {
+            "APP_ENV": "testing",
+            "DATABASE_URL": database_url,
+            "DATA_DIR": str(tmp_path),
+            "SECRET_KEY": settings.secret_key.get_secret_value(),  # type: ignore[union-attr]
+            **{k.upper(): str(v) for k, v in FAST_HASHING.items()},
+        }
+        env = server_env(**{**defaults, **overrides})
+        return running_gunicorn(env, tmp_path / f"gunicorn-{env['PORT']}.log")
+
+    return start
+
+
+def test_seed_is_the_same_in_every_worker_process(serve: Serve) -> None:
+    """POST / on one worker; GET / from every worker sees it (shared by the instance)."""
+    with serve(WEB_CONCURRENCY="3") as server:
+        assert requests.post(f"{server.base_url}/", json={"num": 4242}, timeout=5).ok
+        with ThreadPoolExecutor(12) as pool:
+            bodies = list(pool.map(lambda _: _fresh_get(server, "/"), range(120)))
+        pids = {e["pid"] for e in server.log_lines() if e["path"] == "/" and e["method"] == "GET"}
+    print(f"\n120 reads of GET / served by {len(pids)} worker processes: {sorted(set(bodies))}")
+    assert set(bodies) == {"4242"}
+    assert len(pids) >= 2
+
+
+def _fresh_get(server: Server, path: str) -> str:
+    # A new connection per request, so the kernel hands requests to different workers.
+    reply = requests.get(f"{server.base_url}{path}", headers={"Connection": "close"}, timeout=5)
+    return reply.text
+
+
+def test_ping_stays_fast_while_logins_hash(serve: Serve) -> None:
+    """With production argon2 parameters and every worker hashing, /ping still answers."""
+    with serve(WEB_CONCURRENCY="2", **PRODUCTION_HASHING) as server:
+        body = register_body(1)
+        assert requests.post(f"{server.base_url}/auth/register", json=body, timeout=10).ok
+        idle = _ping_latencies(server, 20)
+        logins, loaded = _ping_while_logging_in(server, body["email"])
+    print(
+        f"\n/ping p50 idle {statistics.median(idle) * 1000:.1f} ms; while {logins} logins hashed: "
+        f"p50 {statistics.median(loaded) * 1000:.1f} ms, max {max(loaded) * 1000:.1f} ms"
+    )
+    assert logins >= 20
+    assert max(loaded) < 1.0  # a starved worker would hold /ping for the whole login queue
+
+
+def _ping_latencies(server: Server, count: int) -> list[float]:
+    latencies = []
+    for _ in range(count):
+        start = time.perf_counter()
+        assert requests.get(f"{server.base_url}/ping", timeout=5).status_code == 200
+        latencies.append(time.perf_counter() - start)
+        time.sleep(0.02)
+    return latencies
+
+
+def _ping_while_logging_in(server: Server, email: str) -> tuple[int, list[float]]:
+    stop = threading.Event()
+    done: list[int] = []
+
+    def hammer() -> None:
+        with requests.Session() as session:
+            while not stop.is_set():
+                reply = session.post(
+                    f"{server.base_url}/auth/login",
+                    json={"email": email, "password": PASSWORD},
+                    timeout=30,
+                )
+                done.append(reply.status_code)
+
+    threads = [threading.Thread(target=hammer) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)  # let the login queue build up
+    try:
+        latencies = _ping_latencies(server, 40)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert set(done) == {200}
+    return len(done), latencies
+
+
+@pytest.fixture
+def postgres_proxy(is_postgres: bool, database_url: str) -> Iterator[tuple[TcpProxy, str]]:
+    if not is_postgres:
+        pytest.skip("needs PostgreSQL (TEST_DATABASE_URL): an outage is simulated on its TCP link")
+    parts = urlsplit(database_url)
+    proxy = TcpProxy(parts.port or 5432)
+    netloc = parts.netloc.replace(
+        f"{parts.hostname}:{parts.port or 5432}", f"127.0.0.1:{proxy.port}"
+    )
+    yield proxy, urlunsplit(parts._replace(netloc=netloc))
+    proxy.close()
+
+
+@pytest.mark.postgres_only
+def test_database_outage_gives_fast_503s_and_recovers(
+    serve: Serve, postgres_proxy: tuple[TcpProxy, str]
+) -> None:
+    """Cut the database link: JSON 503s within seconds, /ping up; restore: back by itself."""
+    proxy, proxied_url = postgres_proxy
+    with serve(DATABASE_URL=proxied_url) as server:
+        base = server.base_url
+        assert requests.post(f"{base}/auth/register", json=register_body(7), timeout=5).ok
+        proxy.cut()
+        outage = [_timed(requests.get, f"{base}/users") for _ in range(5)]
+        ping = requests.get(f"{base}/ping", timeout=5)
+        ready = requests.get(f"{base}/ready", timeout=10)
+        proxy.restore()
+        recovery_seconds, users = _wait_for_users(base)
+    slowest = max(seconds for seconds, _ in outage)
+    print(
+        f"\noutage: {len(outage)} requests, statuses {[r.status_code for _, r in outage]}, "
+        f"slowest {slowest:.2f} s; recovered {recovery_seconds:.2f} s after restore"
+    )
+    for _, reply in outage:
+        assert reply.status_code == 503
+        assert reply.headers["Content-Type"] == "application/json"
+        assert reply.json()["status"] == "error"
+    assert slowest < 5
+    assert ping.status_code == 200
+    assert ready.status_code == 503
+    assert ready.json()["checks"] == {"database": "unavailable"}
+    assert [u["email"] for u in users] == ["user7@example.com"]  # acknowledged write kept
+
+
+def _timed(call: Callable[..., requests.Response], url: str) -> tuple[float, requests.Response]:
+    start = time.perf_counter()
+    reply = call(url, timeout=15)
+    return time.perf_counter() - start, reply
+
+
+def _wait_for_users(base: str) -> tuple[float, list[dict[str, Any]]]:
+    start = time.perf_counter()
+    while time.perf_counter() - start < 15:
+        reply = requests.get(f"{base}/users", timeout=10)
+        if reply.status_code == 200:
+            users: list[dict[str, Any]] = reply.json()["data"]["users"]
+            return time.perf_counter() - start, users
+        time.sleep(0.2)
+    raise AssertionError("the service did not recover within 15 s of the database returning")
+
+
+def test_access_log_is_one_json_object_per_request(serve: Serve) -> None:
+    """method, path, status, duration, request id and instance on every line."""
+    with serve(INSTANCE_ID="log-test") as server:
+        requests.get(f"{server.base_url}/ping", headers={"X-Request-Id": "trace-me-42"}, timeout=5)
+        requests.get(f"{server.base_url}/nowhere", timeout=5)
+        time.sleep(0.2)
+        entries = server.log_lines()
+    traced = [e for e in entries if e["request_id"] == "trace-me-42"]
+    assert len(traced) == 1
+    assert traced[0] | {"duration_ms": 0} == {
+        **traced[0],
+        "method": "GET",
+        "path": "/ping",
+        "status": 200,
+        "instance": "log-test",
+        "duration_ms": 0,
+    }
+    assert any(e["path"] == "/nowhere" and e["status"] == 404 for e in entries)
+    for entry in entries:
+        assert {"method", "path", "status", "duration_ms", "request_id", "instance"} <= set(entry)
+
+
+def test_production_refuses_to_start_without_secrets(tmp_path: Path) -> None:
+    """No SECRET_KEY and no DATABASE_URL: the master exits at once, naming the problem."""
+    import subprocess
+
+    from gunicorn_server import GUNICORN
+
+    env = server_env(APP_ENV="production", DATA_DIR=str(tmp_path))
+    env.pop("SECRET_KEY", None)
+    result = subprocess.run(
+        [str(GUNICORN), "-c", "python:users_service.gunicorn_conf", "users_service.wsgi:app"],
+        env=env,
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    output = (result.stdout + result.stderr).decode()
+    assert result.returncode != 0
+    assert "SECRET_KEY" in output
+
+
+def test_production_does_not_log_its_secrets(
+    serve: Serve, database_url: str, is_postgres: bool
+) -> None:
+    """A production start-up with real secrets: neither appears in the server's output."""
+    secret = "s3cr3t-" + "x" * 40
+    if not is_postgres:
+        pytest.skip("production requires PostgreSQL (TEST_DATABASE_URL)")
+    with serve(APP_ENV="production", SECRET_KEY=secret, **PRODUCTION_HASHING) as server:
+        requests.get(f"{server.base_url}/users", timeout=5)
+        requests.get(
+            f"{server.base_url}/auth/status", headers={"Authorization": "Bearer x"}, timeout=5
+        )
+        output = server.log_path.read_text()
+    assert "Listening at" in output
+    assert secret not in output
+    assert (urlsplit(database_url).password or secret) not in output

@@ -1,0 +1,331 @@
+"""Settings: read from the environment, refused when unsafe, secrets kept out of reprs."""
+
+import os
+import stat
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from users_service.config import ConfigError, Settings, load_settings, normalize_database_url
+from users_service.signing_key import KEY_FILE_NAME, resolve_signing_key
+
+from helpers import FAST_HASHING
+
+STRONG_SECRET = "x7Qp2Lr9Vb4Nc8Wd1Ke6Mf3Hg5Js0Ta-Yu2Io7Pz9Aq4Sw1Z"  # 48 characters
+PG_URL = "postgresql://svc:s3cr3t-db-pw@db.internal:5432/users"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No setting leaks in from the machine running the tests; DATA_DIR is a fresh directory."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+
+
+def _production(monkeypatch: pytest.MonkeyPatch, **env: str | None) -> None:
+    values: dict[str, str | None] = {
+        "APP_ENV": "production",
+        "SECRET_KEY": STRONG_SECRET,
+        "DATABASE_URL": PG_URL,
+        **env,
+    }
+    for name, value in values.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"SECRET_KEY": None},
+        {"SECRET_KEY": ""},
+        {"SECRET_KEY": "short-but-not-empty"},
+        {"SECRET_KEY": "a" * 31},
+        {"SECRET_KEY": "my_precious"},
+        {"SECRET_KEY": "changeme"},
+        {"DATABASE_URL": None},
+        {"DATABASE_URL": ""},
+        {"DATABASE_URL": "sqlite:///var/users.sqlite3"},
+        {"DATABASE_URL": "sqlite://"},
+    ],
+    ids=[
+        "no secret",
+        "empty secret",
+        "short secret",
+        "31 characters",
+        "my_precious",
+        "changeme",
+        "no database url",
+        "empty database url",
+        "sqlite file",
+        "sqlite memory",
+    ],
+)
+def test_production_refuses_unsafe_environment(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str | None]
+) -> None:
+    """APP_ENV=production without a strong secret and PostgreSQL does not start."""
+    _production(monkeypatch, **env)
+    with pytest.raises(ConfigError):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"secret_key": None},
+        {"secret_key": "my_precious"},
+        {"secret_key": "s" * 10},
+        {"database_url": None},
+        {"database_url": "sqlite:////tmp/users.sqlite3"},
+    ],
+    ids=["no secret", "my_precious", "short secret", "no database url", "sqlite url"],
+)
+def test_production_refuses_unsafe_keyword_arguments(overrides: dict[str, Any]) -> None:
+    """The same refusals apply to values passed to load_settings directly."""
+    values: dict[str, Any] = {
+        "app_env": "production",
+        "secret_key": STRONG_SECRET,
+        "database_url": PG_URL,
+        **overrides,
+    }
+    with pytest.raises(ConfigError):
+        load_settings(**values)
+
+
+def _shows_part_of(message: str, secret: str, window: int = 8) -> bool:
+    """Whether any `window` consecutive characters of `secret` appear in `message`."""
+    return any(secret[i : i + window] in message for i in range(len(secret) - window + 1))
+
+
+def test_config_error_names_the_problem(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The refusal says which setting is wrong."""
+    _production(monkeypatch, SECRET_KEY="my_precious")
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_settings()
+    _production(monkeypatch, DATABASE_URL="sqlite:///x.sqlite3")
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("env", "secret"),
+    [
+        ({"SECRET_KEY": "my_precious"}, "my_precious"),
+        ({"DATABASE_URL": None}, STRONG_SECRET),
+        ({"DATABASE_URL": "sqlite:///x.sqlite3"}, STRONG_SECRET),
+        ({"SECRET_KEY": "short-secret"}, "s3cr3t-db-pw"),
+        ({"ARGON2_MEMORY_KIB": "8"}, STRONG_SECRET),
+    ],
+    ids=["weak secret", "secret, no db", "secret, sqlite", "db password", "secret, argon2"],
+)
+def test_config_error_does_not_echo_secrets(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str | None], secret: str
+) -> None:
+    """A refused configuration's message (which ends up in logs) shows no secret value."""
+    _production(monkeypatch, **env)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert not _shows_part_of(message, secret), message
+
+
+def test_production_accepts_strong_secret_and_postgresql(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 48-character secret and a PostgreSQL URL are a valid production configuration."""
+    _production(monkeypatch)
+    settings = load_settings()
+    assert settings.app_env == "production"
+    assert len(STRONG_SECRET) == 48
+    assert settings.secret_key is not None
+    assert settings.secret_key.get_secret_value() == STRONG_SECRET
+    assert (
+        settings.sqlalchemy_url == "postgresql+psycopg2://svc:s3cr3t-db-pw@db.internal:5432/users"
+    )
+
+
+def test_production_accepts_keyword_arguments() -> None:
+    """Keyword arguments alone can make a valid production configuration."""
+    settings = load_settings(app_env="production", secret_key=STRONG_SECRET, database_url=PG_URL)
+    assert settings.app_env == "production"
+
+
+def test_environment_variable_names_map_to_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ACCESS_TOKEN_TTL_SECONDS and CORS_ORIGINS are read from their upper-case names."""
+    monkeypatch.setenv("ACCESS_TOKEN_TTL_SECONDS", "60")
+    monkeypatch.setenv("CORS_ORIGINS", "https://a.example, https://b.example")
+    monkeypatch.setenv("USERS_PAGE_SIZE", "7")
+    settings = load_settings()
+    assert settings.access_token_ttl_seconds == 60
+    assert settings.cors_origins == ("https://a.example", "https://b.example")
+    assert settings.users_page_size == 7
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("https://a.example", ("https://a.example",)),
+        (" https://a.example ,, https://b.example, ", ("https://a.example", "https://b.example")),
+        ("", ()),
+    ],
+)
+def test_cors_origins_are_split_and_trimmed(
+    monkeypatch: pytest.MonkeyPatch, raw: str, expected: tuple[str, ...]
+) -> None:
+    """CORS_ORIGINS is a comma-separated list; blanks are dropped."""
+    monkeypatch.setenv("CORS_ORIGINS", raw)
+    assert load_settings().cors_origins == expected
+
+
+def test_environment_values_are_validated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A non-positive or non-numeric value is a ConfigError, not a crash later."""
+    monkeypatch.setenv("ACCESS_TOKEN_TTL_SECONDS", "0")
+    with pytest.raises(ConfigError):
+        load_settings()
+    monkeypatch.setenv("ACCESS_TOKEN_TTL_SECONDS", "soon")
+    with pytest.raises(ConfigError):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgres://u:p@h:5432/db", "postgresql+psycopg2://u:p@h:5432/db"),
+        ("postgresql://u:p@h:5432/db", "postgresql+psycopg2://u:p@h:5432/db"),
+        ("postgresql+psycopg2://u:p@h/db", "postgresql+psycopg2://u:p@h/db"),
+        ("sqlite:////tmp/x.sqlite3", "sqlite:////tmp/x.sqlite3"),
+    ],
+)
+def test_database_urls_are_normalized(url: str, expected: str) -> None:
+    """postgres:// and postgresql:// pin the psycopg2 driver; other URLs are left alone."""
+    assert normalize_database_url(url) == expected
+    assert load_settings(database_url=url).sqlalchemy_url == expected
+
+
+def test_database_url_from_environment_is_normalized(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Heroku-style DATABASE_URL in the environment gets the psycopg2 driver too."""
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@h/db?sslmode=require")
+    assert load_settings().sqlalchemy_url == "postgresql+psycopg2://u:p@h/db?sslmode=require"
+
+
+def test_without_database_url_sqlite_lives_in_data_dir(tmp_path: Path) -> None:
+    """No DATABASE_URL: the embedded SQLite file is inside DATA_DIR (absolute path)."""
+    settings = load_settings()
+    assert settings.database_url is None
+    url = settings.sqlalchemy_url
+    assert url.startswith("sqlite:///")
+    path = Path(url.removeprefix("sqlite:///"))
+    assert path.is_absolute()
+    assert path.parent == (tmp_path / "data").resolve()
+
+
+def test_page_size_above_maximum_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """USERS_PAGE_SIZE > USERS_MAX_PAGE_SIZE is a ConfigError."""
+    monkeypatch.setenv("USERS_PAGE_SIZE", "101")
+    with pytest.raises(ConfigError, match="USERS_PAGE_SIZE"):
+        load_settings()
+    monkeypatch.setenv("USERS_MAX_PAGE_SIZE", "200")
+    assert load_settings().users_page_size == 101
+
+
+@pytest.mark.parametrize("env", ["development", "production"])
+def test_weak_argon2_parameters_refused_outside_testing(
+    monkeypatch: pytest.MonkeyPatch, env: str
+) -> None:
+    """8 KiB of Argon2 memory is below OWASP's minimum: refused unless APP_ENV=testing."""
+    _production(monkeypatch, APP_ENV=env)
+    monkeypatch.setenv("ARGON2_MEMORY_KIB", "8")
+    with pytest.raises(ConfigError, match="ARGON2"):
+        load_settings()
+
+
+def test_weak_argon2_product_refused() -> None:
+    """Enough memory but too few passes (memory x time under OWASP's product) is refused."""
+    with pytest.raises(ConfigError):
+        load_settings(argon2_memory_kib=7168, argon2_time_cost=1)
+    assert load_settings(argon2_memory_kib=7168, argon2_time_cost=5).argon2_time_cost == 5
+
+
+def test_weak_argon2_parameters_allowed_in_testing() -> None:
+    """The test suite's cheap hashing is accepted with APP_ENV=testing only."""
+    settings = load_settings(app_env="testing", **FAST_HASHING)
+    assert settings.argon2_memory_kib == 8
+
+
+def test_secrets_are_not_in_repr_or_str() -> None:
+    """repr() and str() of the settings never show the secret key, DB password or admin password."""
+    settings = load_settings(
+        app_env="production",
+        secret_key=STRONG_SECRET,
+        database_url=PG_URL,
+        admin_username="root",
+        admin_email="root@example.com",
+        admin_password="admin-password-123",
+    )
+    for shown in (repr(settings), str(settings)):
+        assert STRONG_SECRET not in shown
+        assert "s3cr3t-db-pw" not in shown
+        assert "admin-password-123" not in shown
+    assert "root@example.com" in repr(settings)  # the rest is still visible for debugging
+
+
+def test_development_key_is_generated_into_data_dir(tmp_path: Path) -> None:
+    """Without SECRET_KEY, development generates a private, non-empty key file in DATA_DIR."""
+    settings = load_settings()
+    assert settings.secret_key is None
+    key = resolve_signing_key(settings)
+    path = tmp_path / "data" / KEY_FILE_NAME
+    assert path.is_file()
+    assert path.read_text().strip() == key
+    assert len(key) >= 32
+    assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, oct(path.stat().st_mode)
+
+
+def test_two_workers_share_the_generated_key(tmp_path: Path) -> None:
+    """Two workers (two settings objects, two calls) sign with the same key."""
+    first = resolve_signing_key(load_settings())
+    second = resolve_signing_key(load_settings())
+    assert first == second
+    assert list((tmp_path / "data").iterdir()) == [tmp_path / "data" / KEY_FILE_NAME]
+
+
+def test_concurrent_workers_agree_on_one_key(tmp_path: Path) -> None:
+    """Eight threads generating at once all end up with the key that is in the file."""
+    settings = load_settings()
+    barrier = threading.Barrier(8, timeout=30)
+
+    def worker(_: int) -> str:
+        barrier.wait()
+        return resolve_signing_key(settings)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        keys = list(pool.map(worker, range(8)))
+    assert len(set(keys)) == 1, keys
+    assert keys[0] == (tmp_path / "data" / KEY_FILE_NAME).read_text().strip()
+    leftovers = [p.name for p in (tmp_path / "data").iterdir() if p.name != KEY_FILE_NAME]
+    assert leftovers == []
+
+
+def test_configured_secret_key_wins_over_the_file(tmp_path: Path) -> None:
+    """A configured SECRET_KEY is used even when a generated key file exists."""
+    generated = resolve_signing_key(load_settings())
+    assert (tmp_path / "data" / KEY_FILE_NAME).exists()
+    configured = resolve_signing_key(load_settings(secret_key=STRONG_SECRET))
+    assert configured == STRONG_SECRET
+    assert configured != generated
+    assert (tmp_path / "data" / KEY_FILE_NAME).read_text().strip() == generated
+
+
+def test_existing_key_file_is_reused_not_replaced(tmp_path: Path) -> None:
+    """A key file left by an earlier start is read, not overwritten."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / KEY_FILE_NAME).write_text("an-earlier-generated-key-of-enough-length\n")
+    assert resolve_signing_key(load_settings()) == "an-earlier-generated-key-of-enough-length"
+    assert os.environ["DATA_DIR"] == str(data_dir)

@@ -1,0 +1,69 @@
+"""The README's first command, `make run`, serves the API on an embedded SQLite default."""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def make_run(tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY"}}
+    env.update(PORT=str(port), DATA_DIR=str(tmp_path / "var"), APP_ENV="development")
+    log = (tmp_path / "make-run.log").open("wb")
+    # Its own session, so the whole tree (make, gunicorn master, workers) stops together.
+    process = subprocess.Popen(
+        ["make", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        yield _wait_for_ping(f"http://127.0.0.1:{port}", process, tmp_path / "make-run.log")
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        log.close()
+
+
+def _wait_for_ping(base: str, process: subprocess.Popen[bytes], log: Path) -> str:
+    deadline = time.monotonic() + 300  # the first run may build the virtual environment
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()
+        try:
+            if requests.get(f"{base}/ping", timeout=1).status_code == 200:
+                return base
+        except requests.RequestException:
+            time.sleep(0.3)
+    raise AssertionError(f"make run did not serve /ping:\n{log.read_text()}")
+
+
+def test_make_run_serves_the_api_on_sqlite(make_run: str, tmp_path: Path) -> None:
+    body = {"username": "michael", "email": "michael@realpython.com", "password": "s3cure pass"}
+    assert requests.post(f"{make_run}/auth/register", json=body, timeout=10).status_code == 201
+    login = requests.post(f"{make_run}/auth/login", json=body, timeout=10)
+    token = login.json()["auth_token"]
+    status = requests.get(
+        f"{make_run}/auth/status", timeout=5, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert status.json()["data"]["username"] == "michael"
+    assert (tmp_path / "var" / "users.sqlite3").is_file()
+    assert (tmp_path / "var" / "secret_key").stat().st_mode & 0o077 == 0  # private to the owner
