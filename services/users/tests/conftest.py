@@ -25,7 +25,7 @@ from users_service.models import User
 from users_service.runtime import runtime
 from users_service.schemas import UserCreate
 
-from helpers import FAST_HASHING, PASSWORD
+from helpers import FAST_HASHING, PASSWORD, UNREACHABLE_DATABASE, dispose_engine
 
 
 @pytest.fixture(scope="session")
@@ -79,8 +79,35 @@ def app(settings: Settings, migrated: None) -> Iterator[Flask]:
     application = create_app(settings)
     yield application
     _empty_tables(settings.sqlalchemy_url)
-    with application.app_context():
-        db.engine.dispose()
+    dispose_engine(application)
+
+
+@pytest.fixture
+def make_app(make_settings: Callable[..., Settings]) -> Iterator[Callable[..., Flask]]:
+    """Build extra apps: `make_app(**overrides)` on `make_settings(**overrides)`, or
+    `make_app(settings=...)` on ready settings. Every engine is disposed at teardown.
+
+    It does not empty the tables: a test whose extra apps write to the test database also
+    requests `app`, whose teardown does.
+    """
+    built: list[Flask] = []
+
+    def factory(*, settings: Settings | None = None, **overrides: Any) -> Flask:
+        if settings is not None and overrides:
+            raise TypeError("make_app takes either settings= or overrides, not both")
+        application = create_app(settings if settings is not None else make_settings(**overrides))
+        built.append(application)
+        return application
+
+    yield factory
+    for application in built:
+        dispose_engine(application)
+
+
+@pytest.fixture
+def offline_app(make_app: Callable[..., Flask]) -> Flask:
+    """An app whose database refuses connections (nothing listens on port 1)."""
+    return make_app(database_url=UNREACHABLE_DATABASE)
 
 
 def _empty_tables(url: str) -> None:

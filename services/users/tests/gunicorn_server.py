@@ -3,7 +3,6 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
+
+from helpers import free_port
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 START_TIMEOUT_SECONDS = 20
@@ -32,13 +33,6 @@ class Server:
             if line.startswith("{"):
                 entries.append(json.loads(line))
         return entries
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def server_env(**overrides: str) -> dict[str, str]:

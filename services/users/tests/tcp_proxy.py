@@ -5,11 +5,13 @@ import contextlib
 import socket
 import threading
 
+from helpers import free_port
+
 
 class TcpProxy:
     def __init__(self, target_port: int) -> None:
         self.target = ("127.0.0.1", target_port)
-        self.port = _free_port()
+        self.port = free_port()
         self._conns: list[socket.socket] = []
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
@@ -64,10 +66,3 @@ def _pipe(src: socket.socket, dst: socket.socket) -> None:
     for sock in (src, dst):
         with contextlib.suppress(OSError):
             sock.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port

@@ -1,6 +1,6 @@
 """Operator commands, run through Flask's CLI test runner."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,12 +10,11 @@ from flask.cli import FlaskGroup
 from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.engine import make_url
 
-from users_service.app import create_app
 from users_service.config import Settings
 from users_service.extensions import db
 from users_service.models import User
 
-from helpers import PASSWORD
+from helpers import PASSWORD, dispose_engine
 
 
 def _invoke(app: Flask, *args: str) -> Result:
@@ -35,6 +34,11 @@ def _user(app: Flask, email: str) -> User | None:
         return db.session.scalars(
             select(User).where(func.lower(User.email) == email.lower())
         ).one_or_none()
+
+
+def _user_count(app: Flask) -> int | None:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(User))
 
 
 def _create_admin(app: Flask, username: str, email: str, password: str = PASSWORD) -> Result:
@@ -93,8 +97,7 @@ def test_create_admin_twice_promotes_instead_of_duplicating(app: Flask) -> None:
     again = _create_admin(app, "boss", "BOSS@example.com")
     assert again.exit_code == 0, again.output
     assert "promoted" in again.output
-    with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+    assert _user_count(app) == 1
 
 
 def test_create_admin_promotes_and_reactivates_an_existing_user(
@@ -126,8 +129,7 @@ def test_create_admin_refuses_a_bad_email(app: Flask) -> None:
     result = _create_admin(app, "boss", "not-an-email")
     assert result.exit_code != 0
     assert "email" in result.output.lower()
-    with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+    assert _user_count(app) == 0
 
 
 def test_create_admin_with_a_taken_username_is_a_click_error(
@@ -146,15 +148,9 @@ def test_create_admin_with_a_taken_username_is_a_click_error(
 
 
 @pytest.fixture
-def admin_settings_app(app: Flask, make_settings: Callable[..., Settings]) -> Iterator[Flask]:
+def admin_settings_app(app: Flask, make_app: Callable[..., Flask]) -> Flask:
     """An app whose settings carry ADMIN_USERNAME / ADMIN_EMAIL / ADMIN_PASSWORD."""
-    settings = make_settings(
-        admin_username="root", admin_email="root@example.com", admin_password=PASSWORD
-    )
-    configured = create_app(settings)
-    yield configured
-    with configured.app_context():
-        db.engine.dispose()
+    return make_app(admin_username="root", admin_email="root@example.com", admin_password=PASSWORD)
 
 
 def test_db_upgrade_creates_the_configured_admin(admin_settings_app: Flask) -> None:
@@ -169,32 +165,27 @@ def test_db_upgrade_creates_the_configured_admin(admin_settings_app: Flask) -> N
     again = _invoke(admin_settings_app, "db", "upgrade")
     assert again.exit_code == 0, again.output
     assert "promoted" in again.output
-    with admin_settings_app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+    assert _user_count(admin_settings_app) == 1
 
 
 def test_db_upgrade_migrates_a_fresh_database_then_creates_the_admin(
-    make_settings: Callable[..., Settings], tmp_path: Path
+    make_app: Callable[..., Flask], tmp_path: Path
 ) -> None:
     """On an empty SQLite file, db upgrade creates the tables first, then the admin."""
     url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
-    settings = make_settings(
+    fresh = make_app(
         database_url=url,
         admin_username="root",
         admin_email="root@example.com",
         admin_password=PASSWORD,
     )
-    fresh = create_app(settings)
-    try:
-        result = _invoke(fresh, "db", "upgrade")
-        assert result.exit_code == 0, result.output
-        assert "created admin root" in result.output
-        user = _user(fresh, "root@example.com")
-        assert user is not None
-        assert user.admin is True
-    finally:
-        with fresh.app_context():
-            db.engine.dispose()
+    result = _invoke(fresh, "db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert "created admin root" in result.output
+    user = _user(fresh, "root@example.com")
+    assert user is not None
+    assert user.admin is True
+    dispose_engine(fresh)  # done with the file before inspecting it through an engine of our own
     engine = create_engine(url)
     try:
         assert {"users", "revoked_tokens", "alembic_version"} <= set(
@@ -209,8 +200,7 @@ def test_db_upgrade_without_admin_settings_creates_no_user(app: Flask) -> None:
     result = _invoke(app, "db", "upgrade")
     assert result.exit_code == 0, result.output
     assert "admin" not in result.output
-    with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+    assert _user_count(app) == 0
 
 
 def test_db_current_prints_the_revision(app: Flask, settings: Settings) -> None:

@@ -6,20 +6,17 @@ HTML pages; clients of this service always get JSON.
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from flask import Flask, abort
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from users_service.app import create_app
 from users_service.config import Settings
-from users_service.extensions import db
 
 from helpers import register_body
 
-UNREACHABLE_DATABASE = "postgresql://nobody:x@127.0.0.1:1/none"
 SECRET_CRASH_TEXT = "kaboom-internal-detail-1234"
 
 
@@ -36,15 +33,6 @@ def assert_json_error(reply: TestResponse, code: int) -> dict[str, object]:
     assert isinstance(body["message"], str)
     assert body["message"]
     return body
-
-
-@pytest.fixture
-def offline_app(make_settings: Callable[..., Settings]) -> Iterator[Flask]:
-    """An app whose database refuses connections (nothing listens on port 1)."""
-    application = create_app(make_settings(database_url=UNREACHABLE_DATABASE))
-    yield application
-    with application.app_context():
-        db.engine.dispose()
 
 
 # --- routing ------------------------------------------------------------------------------

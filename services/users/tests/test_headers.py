@@ -9,7 +9,6 @@ import re
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -18,12 +17,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from users_service.app import create_app
 from users_service.config import Settings
-from users_service.extensions import db
 from users_service.instance import resolve_instance_id
 
-UNREACHABLE_DATABASE = "postgresql://nobody:x@127.0.0.1:1/none"
+from helpers import free_port
+
 TRACE_ID = "Root=1-67891233-abcdef012345678912345678"
 TASK_ID = "0123456789abcdef0123456789abcdef"
 TASK_ARN = f"arn:aws:ecs:eu-west-1:111122223333:task/users-cluster/{TASK_ID}"
@@ -73,32 +71,10 @@ def metadata_server() -> Iterator[MetadataServer]:
     thread.join(timeout=5)
 
 
-def closed_port() -> int:
-    """A local port with nothing listening on it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 @pytest.fixture
-def offline_client(make_settings: Callable[..., Settings]) -> Iterator[FlaskClient]:
+def offline_client(offline_app: Flask) -> FlaskClient:
     """A client of an app whose database refuses connections."""
-    application = create_app(make_settings(database_url=UNREACHABLE_DATABASE))
-    yield application.test_client()
-    with application.app_context():
-        db.engine.dispose()
-
-
-@contextmanager
-def build_app(settings: Settings) -> Iterator[Flask]:
-    """An extra app whose engine is disposed when the block ends."""
-    application = create_app(settings)
-    try:
-        yield application
-    finally:
-        with application.app_context():
-            db.engine.dispose()
+    return offline_app.test_client()
 
 
 # --- identity headers on every reply ------------------------------------------------------
@@ -127,10 +103,10 @@ def test_every_reply_carries_request_id(client: FlaskClient, offline_client: Fla
         assert GENERATED_ID.fullmatch(reply.headers["X-Request-Id"]), code
 
 
-def test_instance_id_comes_from_settings(make_settings: Callable[..., Settings]) -> None:
+def test_instance_id_comes_from_settings(make_app: Callable[..., Flask]) -> None:
     """X-Instance-Id is the configured INSTANCE_ID."""
-    with build_app(make_settings(instance_id="blue-7")) as application:
-        assert application.test_client().get("/ping").headers["X-Instance-Id"] == "blue-7"
+    application = make_app(instance_id="blue-7")
+    assert application.test_client().get("/ping").headers["X-Instance-Id"] == "blue-7"
 
 
 @pytest.mark.parametrize("code_path", ["/ping", "/no-such-route"])
@@ -231,19 +207,18 @@ def test_ecs_task_id_from_metadata(
 
 
 def test_ecs_task_id_in_reply_header(
-    make_settings: Callable[..., Settings], metadata_server: MetadataServer
+    make_app: Callable[..., Flask], metadata_server: MetadataServer
 ) -> None:
     """An app built on ECS names its task in X-Instance-Id."""
-    settings = make_settings(instance_id=None, ecs_container_metadata_uri_v4=metadata_server.url)
-    with build_app(settings) as application:
-        assert application.test_client().get("/ping").headers["X-Instance-Id"] == TASK_ID
+    application = make_app(instance_id=None, ecs_container_metadata_uri_v4=metadata_server.url)
+    assert application.test_client().get("/ping").headers["X-Instance-Id"] == TASK_ID
 
 
 def test_ecs_metadata_down_falls_back_to_host_and_port(
     make_settings: Callable[..., Settings],
 ) -> None:
     """If the metadata endpoint cannot be reached, the id is `<hostname>:<port>`."""
-    url = f"http://127.0.0.1:{closed_port()}/v4/abc"
+    url = f"http://127.0.0.1:{free_port()}/v4/abc"  # nothing listens there
     settings = make_settings(instance_id=None, ecs_container_metadata_uri_v4=url, port=5123)
     assert resolve_instance_id(settings) == f"{socket.gethostname()}:5123"
 
@@ -268,10 +243,9 @@ def test_without_ecs_uses_host_and_port(make_settings: Callable[..., Settings]) 
 
 
 @pytest.fixture
-def cors_client(make_settings: Callable[..., Settings]) -> Iterator[FlaskClient]:
+def cors_client(make_app: Callable[..., Flask]) -> FlaskClient:
     """A client of an app that allows one origin (configured in the env's string format)."""
-    with build_app(make_settings(cors_origins=ALLOWED_ORIGIN)) as application:
-        yield application.test_client()
+    return make_app(cors_origins=ALLOWED_ORIGIN).test_client()
 
 
 def test_cors_origins_string_is_parsed(make_settings: Callable[..., Settings]) -> None:

@@ -1,6 +1,6 @@
 """Password storage: argon2id at OWASP strength, rehash on login, the reference's bcrypt hashes."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import bcrypt
@@ -10,7 +10,6 @@ from flask.testing import FlaskClient
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from users_service.app import create_app
 from users_service.config import Settings
 from users_service.extensions import db
 from users_service.models import User
@@ -46,25 +45,10 @@ def log_in(client: FlaskClient, email: str, password: str) -> Any:
     return client.post("/auth/login", json={"email": email, "password": password})
 
 
-@pytest.fixture
-def make_app(app: Flask, make_settings: Callable[..., Settings]) -> Iterator[Callable[..., Flask]]:
-    """Build more instances on the test database; their engines are disposed afterwards."""
-    built: list[Flask] = []
-
-    def factory(**overrides: Any) -> Flask:
-        instance = create_app(make_settings(**overrides))
-        built.append(instance)
-        return instance
-
-    yield factory
-    for instance in built:
-        with instance.app_context():
-            db.engine.dispose()
-
-
 # --- argon2id strength ---
 
 
+@pytest.mark.usefixtures("app")  # its teardown deletes the account registered here
 def test_production_parameters_store_owasp_argon2id(make_app: Callable[..., Flask]) -> None:
     """With the production defaults a new account's hash is argon2id m=19456,t=2,p=1."""
     strong = make_app(argon2_time_cost=2, argon2_memory_kib=19456, argon2_parallelism=1)

@@ -59,15 +59,22 @@ def _count(app: Flask, column: Any, value: str) -> int:
         return total
 
 
-def _report(name: str, replies: list[Reply]) -> Counter[tuple[int, str | None]]:
-    counts = Counter((code, body.get("message")) for code, body in replies)
-    print(f"\n{name}: {dict(counts)}")
-    return counts
-
-
-def _assert_one_winner(
-    replies: list[Reply], success: str, refusal: str, refusal_status: str
+def _race_has_one_winner(
+    app: Flask,
+    name: str,
+    path: str,
+    bodies: list[dict[str, Any]],
+    *,
+    success: str,
+    refusal: str,
+    refusal_status: str,
+    token: str | None = None,
 ) -> None:
+    """Race `bodies` at `path`, print the tally as `name`, and check that exactly one request
+    succeeded and every other one got the clean 400 `refusal`."""
+    replies = _race(app, path, bodies, token=token)
+    tally = Counter((code, body.get("message")) for code, body in replies)
+    print(f"\n{name}: {dict(tally)}")
     codes = Counter(code for code, _ in replies)
     assert codes[500] == 0, replies
     assert codes[201] == 1, replies
@@ -80,17 +87,26 @@ def _assert_one_winner(
             assert body == {"status": refusal_status, "message": refusal}, body
 
 
+def _registrations_have_one_winner(app: Flask, name: str, bodies: list[dict[str, Any]]) -> None:
+    """The race of `bodies` at POST /auth/register has one winner."""
+    _race_has_one_winner(
+        app,
+        f"{name}, /auth/register",
+        "/auth/register",
+        bodies,
+        success="Successfully registered.",
+        refusal="Sorry. That user already exists.",
+        refusal_status="error",
+    )
+
+
 def test_same_email_registered_concurrently(app: Flask) -> None:
     """30 simultaneous registrations of one email: one 201, 29 clean 400s, one row."""
     bodies = [
         {"username": f"racer{n}", "email": "Race@Example.com", "password": PASSWORD}
         for n in range(THREADS)
     ]
-    replies = _race(app, "/auth/register", bodies)
-    _report("same email, /auth/register", replies)
-    _assert_one_winner(
-        replies, "Successfully registered.", "Sorry. That user already exists.", "error"
-    )
+    _registrations_have_one_winner(app, "same email", bodies)
     assert _count(app, User.email, "race@example.com") == 1
 
 
@@ -104,11 +120,7 @@ def test_same_email_in_different_case_registered_concurrently(app: Flask) -> Non
         }
         for n in range(THREADS)
     ]
-    replies = _race(app, "/auth/register", bodies)
-    _report("same email (mixed case), /auth/register", replies)
-    _assert_one_winner(
-        replies, "Successfully registered.", "Sorry. That user already exists.", "error"
-    )
+    _registrations_have_one_winner(app, "same email (mixed case)", bodies)
     assert _count(app, User.email, "race@example.com") == 1
 
 
@@ -118,11 +130,7 @@ def test_same_username_registered_concurrently(app: Flask) -> None:
         {"username": "Racer", "email": f"racer{n}@example.com", "password": PASSWORD}
         for n in range(THREADS)
     ]
-    replies = _race(app, "/auth/register", bodies)
-    _report("same username, /auth/register", replies)
-    _assert_one_winner(
-        replies, "Successfully registered.", "Sorry. That user already exists.", "error"
-    )
+    _registrations_have_one_winner(app, "same username", bodies)
     assert _count(app, User.username, "racer") == 1
 
 
@@ -147,9 +155,16 @@ def test_admin_adds_the_same_user_concurrently(
         }
         for n in range(THREADS)
     ]
-    replies = _race(app, "/users", bodies, token=token)
-    _report(f"same {field}, POST /users", replies)
-    _assert_one_winner(replies, "was added!", message, "fail")
+    _race_has_one_winner(
+        app,
+        f"same {field}, POST /users",
+        "/users",
+        bodies,
+        success="was added!",
+        refusal=message,
+        refusal_status="fail",
+        token=token,
+    )
     column = User.email if field == "email" else User.username
     assert _count(app, column, "added@example.com" if field == "email" else "added") == 1
     with app.app_context():

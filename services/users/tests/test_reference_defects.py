@@ -24,13 +24,11 @@ from sqlalchemy import create_engine, inspect, text
 from werkzeug.test import TestResponse
 
 from users_service import config
-from users_service.app import create_app
 from users_service.config import Settings
-from users_service.extensions import db
 from users_service.models import User
 from users_service.runtime import runtime
 
-from helpers import PASSWORD, bearer, register_body
+from helpers import PASSWORD, UNREACHABLE_DATABASE, bearer, dispose_engine, register_body
 
 INVALID_TOKEN = "Invalid token. Please log in again."
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -400,33 +398,31 @@ def _table_names(url: str) -> list[str]:
         engine.dispose()
 
 
-def _serve_a_few_requests(settings: Settings) -> None:
-    application = create_app(settings)
-    try:
-        client = application.test_client()
-        assert client.get("/ping").status_code == 200
-        client.get("/users")  # touches the database: no lazy create-all on first use either
-        client.post("/auth/register", json=register_body())
-    finally:
-        with application.app_context():
-            db.engine.dispose()
+def _serve_a_few_requests(application: Flask) -> None:
+    """Start-up and a few requests; then the app's engine is disposed, so that the test can
+    inspect the database file through an engine of its own."""
+    client = application.test_client()
+    assert client.get("/ping").status_code == 200
+    client.get("/users")  # touches the database: no lazy create-all on first use either
+    client.post("/auth/register", json=register_body())
+    dispose_engine(application)
 
 
-def test_start_up_creates_no_tables(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
+def test_start_up_creates_no_tables(make_app: Callable[..., Flask], tmp_path: Path) -> None:
     """Defect: every container start ran create-all (+ seed)."""
     url = f"sqlite:///{tmp_path}/empty.sqlite3"
-    _serve_a_few_requests(make_settings(database_url=url))
+    _serve_a_few_requests(make_app(database_url=url))
     assert _table_names(url) == []
 
 
-def test_start_up_drops_nothing(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
+def test_start_up_drops_nothing(make_app: Callable[..., Flask], tmp_path: Path) -> None:
     """Defect: every container start ran drop-all: every deploy wiped the data."""
     url = f"sqlite:///{tmp_path}/kept.sqlite3"
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE kept (value TEXT)"))
         connection.execute(text("INSERT INTO kept VALUES ('still here')"))
-    _serve_a_few_requests(make_settings(database_url=url))
+    _serve_a_few_requests(make_app(database_url=url))
     with engine.connect() as connection:
         assert connection.execute(text("SELECT value FROM kept")).scalars().all() == ["still here"]
     engine.dispose()
@@ -436,12 +432,10 @@ def test_start_up_drops_nothing(make_settings: Callable[..., Settings], tmp_path
 # --- /ping never touched the database ---------------------------------------------------------
 
 
-def test_ping_does_not_need_the_database(make_settings: Callable[..., Settings]) -> None:
+def test_ping_does_not_need_the_database(make_app: Callable[..., Flask]) -> None:
     """/ping answers while the database is unreachable; routes that need it answer a JSON 503
     (the reference's health check could not tell, and crashes were HTML)."""
-    settings = make_settings(database_url="postgresql://nobody:x@127.0.0.1:1/none")
-    application = create_app(settings)
-    client = application.test_client()
+    client = make_app(database_url=UNREACHABLE_DATABASE).test_client()
     ping = client.get("/ping")
     assert ping.status_code == 200
     assert ping.get_json() == {"status": "success", "message": "pong!"}
@@ -536,23 +530,18 @@ def _median_login_seconds(client: FlaskClient, body: dict[str, str], rounds: int
 
 
 def test_login_time_does_not_reveal_whether_an_email_exists(
-    app: Flask, make_settings: Callable[..., Settings]
+    app: Flask, make_app: Callable[..., Flask]
 ) -> None:
     """Defect: login took ~2 ms for an unknown email and ~400 ms for a wrong password
     (a ~200x ratio). Measured with the production hashing parameters."""
-    application = create_app(make_settings(**PRODUCTION_HASHING))  # same database as `app`
-    try:
-        client = application.test_client()
-        assert client.post("/auth/register", json=register_body("timed")).status_code == 201
-        unknown = _median_login_seconds(
-            client, {"email": "nobody@example.com", "password": PASSWORD}, rounds=7
-        )
-        wrong = _median_login_seconds(
-            client, {"email": "usertimed@example.com", "password": "wrong password!"}, rounds=7
-        )
-    finally:
-        with application.app_context():
-            db.engine.dispose()
+    client = make_app(**PRODUCTION_HASHING).test_client()  # same database as `app`
+    assert client.post("/auth/register", json=register_body("timed")).status_code == 201
+    unknown = _median_login_seconds(
+        client, {"email": "nobody@example.com", "password": PASSWORD}, rounds=7
+    )
+    wrong = _median_login_seconds(
+        client, {"email": "usertimed@example.com", "password": "wrong password!"}, rounds=7
+    )
     print(
         f"median login: unknown email {unknown * 1000:.1f} ms, wrong password {wrong * 1000:.1f} ms"
     )

@@ -1,7 +1,7 @@
 """Logout revokes the token on every instance, through the database, until it expires."""
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -13,8 +13,6 @@ from flask.cli import FlaskGroup
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from users_service.app import create_app
-from users_service.config import Settings
 from users_service.extensions import db
 from users_service.models import RevokedToken, User
 
@@ -54,6 +52,14 @@ def run_cli(app: Flask, *args: str) -> Result:
     return app.test_cli_runner().invoke(operator_cli, args=list(args))
 
 
+def assert_prune_revoked(app: Flask, removed: int, left: set[str]) -> None:
+    """`users-service prune-revoked` succeeds, reports `removed` entries and leaves `left`."""
+    result = run_cli(app, "prune-revoked")
+    assert result.exit_code == 0, result.output
+    assert f"removed {removed} expired revocation(s)" in result.output
+    assert set(revoked_rows(app)) == left
+
+
 def assert_invalid(reply: object) -> None:
     assert reply.status_code == 401  # type: ignore[attr-defined]
     assert reply.is_json  # type: ignore[attr-defined]
@@ -71,12 +77,9 @@ def token(user: User, login: Callable[..., str]) -> str:
 
 
 @pytest.fixture
-def second_instance(app: Flask, make_settings: Callable[..., Settings]) -> Iterator[Flask]:
+def second_instance(app: Flask, make_app: Callable[..., Flask]) -> Flask:
     """Another application on the same database, as a second task behind the load balancer."""
-    other = create_app(make_settings(instance_id="second-instance"))
-    yield other
-    with other.app_context():
-        db.engine.dispose()
+    return make_app(instance_id="second-instance")
 
 
 def test_logout_answers_contract_reply(client: FlaskClient, token: str) -> None:
@@ -223,29 +226,20 @@ def test_prune_revoked_command_removes_expired_entries(app: Flask, fake_clock: F
     add_revocation(app, "old-1", now - timedelta(days=2))
     add_revocation(app, "old-2", now - timedelta(seconds=1))
     add_revocation(app, "live", now + timedelta(minutes=5))
-    result = run_cli(app, "prune-revoked")
-    assert result.exit_code == 0, result.output
-    assert "removed 2 expired revocation(s)" in result.output
-    assert set(revoked_rows(app)) == {"live"}
+    assert_prune_revoked(app, removed=2, left={"live"})
 
 
 def test_prune_revoked_command_with_nothing_to_do(app: Flask, fake_clock: FakeClock) -> None:
     """With no expired entries the command removes nothing and says so."""
     add_revocation(app, "live", fake_clock.current + timedelta(minutes=5))
-    result = run_cli(app, "prune-revoked")
-    assert result.exit_code == 0, result.output
-    assert "removed 0 expired revocation(s)" in result.output
-    assert set(revoked_rows(app)) == {"live"}
+    assert_prune_revoked(app, removed=0, left={"live"})
 
 
 def test_prune_revoked_command_uses_the_service_clock(app: Flask, fake_clock: FakeClock) -> None:
     """An entry becomes prunable once the clock passes its expiry."""
     add_revocation(app, "live", fake_clock.current + timedelta(minutes=5))
     fake_clock.advance(minutes=6)
-    result = run_cli(app, "prune-revoked")
-    assert result.exit_code == 0, result.output
-    assert "removed 1 expired revocation(s)" in result.output
-    assert revoked_rows(app) == {}
+    assert_prune_revoked(app, removed=1, left=set())
 
 
 def test_pruned_entry_was_for_an_expired_token_only(

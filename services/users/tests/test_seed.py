@@ -4,8 +4,7 @@ The seed is per-instance by design (the grader reads each instance's value throu
 load balancer); the workers of one instance share it through one file.
 """
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,21 +12,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from users_service.app import create_app
 from users_service.config import Settings
-from users_service.extensions import db
 from users_service.seed_store import SeedStore
-
-
-@contextmanager
-def build_app(settings: Settings) -> Iterator[Flask]:
-    """An extra app whose engine is disposed when the block ends."""
-    application = create_app(settings)
-    try:
-        yield application
-    finally:
-        with application.app_context():
-            db.engine.dispose()
 
 
 def seed_of(client: FlaskClient) -> bytes:
@@ -131,43 +117,43 @@ def test_form_body_is_refused(client: FlaskClient) -> None:
 
 
 def test_apps_sharing_a_seed_file_agree(
-    make_settings: Callable[..., Settings], tmp_path: Path
+    make_settings: Callable[..., Settings], make_app: Callable[..., Flask], tmp_path: Path
 ) -> None:
     """Workers of one instance (same SEED_FILE) see each other's value."""
     settings = make_settings(seed_file=tmp_path / "seed")
-    with build_app(settings) as first, build_app(settings) as second:
-        assert first.test_client().post("/", json={"num": 123}).status_code == 200
-        assert seed_of(second.test_client()) == b"123"
-        second.test_client().post("/", json={"num": -4})
-        assert seed_of(first.test_client()) == b"-4"
+    first, second = make_app(settings=settings), make_app(settings=settings)
+    assert first.test_client().post("/", json={"num": 123}).status_code == 200
+    assert seed_of(second.test_client()) == b"123"
+    second.test_client().post("/", json={"num": -4})
+    assert seed_of(first.test_client()) == b"-4"
 
 
 def test_apps_with_different_seed_files_are_independent(
-    make_settings: Callable[..., Settings], tmp_path: Path
+    make_app: Callable[..., Flask], tmp_path: Path
 ) -> None:
     """Different instances keep their own seeds (per-instance by design)."""
-    first_settings = make_settings(seed_file=tmp_path / "seed-a")
-    second_settings = make_settings(seed_file=tmp_path / "seed-b")
-    with build_app(first_settings) as first, build_app(second_settings) as second:
-        first.test_client().post("/", json={"num": 1})
-        second.test_client().post("/", json={"num": 2})
-        assert seed_of(first.test_client()) == b"1"
-        assert seed_of(second.test_client()) == b"2"
+    first = make_app(seed_file=tmp_path / "seed-a")
+    second = make_app(seed_file=tmp_path / "seed-b")
+    first.test_client().post("/", json={"num": 1})
+    second.test_client().post("/", json={"num": 2})
+    assert seed_of(first.test_client()) == b"1"
+    assert seed_of(second.test_client()) == b"2"
 
 
-def test_apps_without_seed_file_are_independent(client: FlaskClient, settings: Settings) -> None:
+def test_apps_without_seed_file_are_independent(
+    client: FlaskClient, settings: Settings, make_app: Callable[..., Flask]
+) -> None:
     """Without SEED_FILE every app has a private seed."""
     client.post("/", json={"num": 55})
-    with build_app(settings) as other:
-        assert seed_of(other.test_client()) == b"0"
+    other = make_app(settings=settings)
+    assert seed_of(other.test_client()) == b"0"
     assert seed_of(client) == b"55"
 
 
-def test_seed_file_holds_the_value(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
+def test_seed_file_holds_the_value(make_app: Callable[..., Flask], tmp_path: Path) -> None:
     """The value is written to the configured file as a bare integer."""
     path = tmp_path / "seed"
-    with build_app(make_settings(seed_file=path)) as application:
-        application.test_client().post("/", json={"num": 99})
+    make_app(seed_file=path).test_client().post("/", json={"num": 99})
     assert path.read_text() == "99"
 
 

@@ -16,7 +16,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from users_service.app import create_app
 from users_service.config import Settings
 from users_service.extensions import db
 from users_service.models import User
@@ -406,17 +405,13 @@ def test_expired_token_with_bad_signature_is_invalid_not_expired(
     assert_refused(status(client, forged), INVALID)
 
 
-def test_lifetime_is_configurable(make_settings: Callable[..., Settings], app: Flask) -> None:
+def test_lifetime_is_configurable(app: Flask, make_app: Callable[..., Flask]) -> None:
     """ACCESS_TOKEN_TTL_SECONDS sets exp - iat of issued tokens."""
-    short = create_app(make_settings(access_token_ttl_seconds=60))
-    try:
-        reply = short.test_client().post("/auth/register", json=register_body("ttl"))
-        assert reply.status_code == 201
-        claims = jwt.decode(reply.get_json()["auth_token"], options={"verify_signature": False})
-        assert claims["exp"] - claims["iat"] == 60
-    finally:
-        with short.app_context():
-            db.engine.dispose()
+    short = make_app(access_token_ttl_seconds=60)
+    reply = short.test_client().post("/auth/register", json=register_body("ttl"))
+    assert reply.status_code == 201
+    claims = jwt.decode(reply.get_json()["auth_token"], options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 60
 
 
 def test_default_lifetime_is_short(client: FlaskClient, token: str) -> None:

@@ -233,20 +233,24 @@ def test_normal_email_is_accepted(post_user: UserPoster) -> None:
     assert created(post_user(register_body(7, email="jane.doe+tag@example.org")))
 
 
+def assert_duplicate_refused(reply: TestResponse, status: str, message: str) -> None:
+    """A 400 whose whole body is the contract's `status` word and duplicate `message`."""
+    assert reply.status_code == 400
+    assert reply.get_json() == {"status": status, "message": message}
+
+
 def test_register_mixed_case_duplicate_email_is_refused(client: FlaskClient) -> None:
     """Emails are unique regardless of case."""
     assert created(client.post("/auth/register", json=register_body(7, email="Jane@Example.com")))
     reply = client.post("/auth/register", json=register_body(8, email="jANE@example.COM"))
-    assert reply.status_code == 400
-    assert reply.get_json() == {"status": "error", "message": "Sorry. That user already exists."}
+    assert_duplicate_refused(reply, "error", "Sorry. That user already exists.")
 
 
 def test_register_duplicate_username_is_refused_case_insensitively(client: FlaskClient) -> None:
     """Usernames are unique regardless of case."""
     assert created(client.post("/auth/register", json=register_body(7, username="Alice")))
     reply = client.post("/auth/register", json=register_body(8, username="aLICE"))
-    assert reply.status_code == 400
-    assert reply.get_json() == {"status": "error", "message": "Sorry. That user already exists."}
+    assert_duplicate_refused(reply, "error", "Sorry. That user already exists.")
 
 
 def test_admin_create_duplicate_email_is_refused(
@@ -257,8 +261,7 @@ def test_admin_create_duplicate_email_is_refused(
     reply = client.post(
         "/users", json=register_body(8, email="USER7@example.com"), headers=admin_headers
     )
-    assert reply.status_code == 400
-    assert reply.get_json() == {"status": "fail", "message": "Sorry. That email already exists."}
+    assert_duplicate_refused(reply, "fail", "Sorry. That email already exists.")
 
 
 def test_admin_create_duplicate_username_is_refused(
@@ -267,11 +270,7 @@ def test_admin_create_duplicate_username_is_refused(
     """POST /users with a taken username (any case) says the username exists."""
     client.post("/users", json=register_body(7), headers=admin_headers)
     reply = client.post("/users", json=register_body(8, username="USER7"), headers=admin_headers)
-    assert reply.status_code == 400
-    assert reply.get_json() == {
-        "status": "fail",
-        "message": "Sorry. That username already exists.",
-    }
+    assert_duplicate_refused(reply, "fail", "Sorry. That username already exists.")
 
 
 # --- password -----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Operator commands: `users-service db upgrade`, `create-admin`, `prune-revoked`, `run`, ...
+"""Operator commands: `users-service db upgrade`, `create-admin`, `import-reference`, ...
 
 The same commands are available as `flask --app users_service <command>`.
 """
@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from users_service import accounts, migrate
 from users_service.extensions import db
 from users_service.models import RevokedToken
+from users_service.reference_import import import_reference_users
 from users_service.runtime import runtime
 from users_service.schemas import UserCreate
 
@@ -74,6 +75,17 @@ def prune_revoked_command() -> None:
     click.echo(f"removed {removed} expired revocation(s)")
 
 
+@click.command("import-reference")
+@click.argument("source_url", envvar="REFERENCE_DATABASE_URL")
+@with_appcontext
+def import_reference_command(source_url: str) -> None:
+    """Copy users (ids, bcrypt hashes, flags) from a reference-service database at SOURCE_URL."""
+    report = import_reference_users(db.session, source_url)
+    click.echo(f"imported {report.imported} user(s), skipped {len(report.skipped)}")
+    for reason in report.skipped:
+        click.echo(f"  skipped {reason}")
+
+
 def _ensure_admin(username: str, email: str, password: str) -> None:
     try:
         data = UserCreate.model_validate(
@@ -93,7 +105,12 @@ def _ensure_admin(username: str, email: str, password: str) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (db_group, create_admin_command, prune_revoked_command):
+    for command in (
+        db_group,
+        create_admin_command,
+        prune_revoked_command,
+        import_reference_command,
+    ):
         app.cli.add_command(command)
 
 

@@ -7,7 +7,7 @@ outages and crashes all answer with {"status": ..., "message": ...}.
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, g, jsonify
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
@@ -71,5 +71,5 @@ def _database_unavailable(error: Exception) -> Response:
 
 
 def _crash(error: Exception) -> Response:
-    log.exception("unhandled error", exc_info=error)
+    log.error("unhandled error in request %s", g.get("request_id"), exc_info=error)
     return json_error(500, "Internal server error.")
