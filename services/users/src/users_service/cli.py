@@ -13,7 +13,7 @@ from users_service.extensions import db
 from users_service.models import RevokedToken
 from users_service.reference_import import import_reference_users
 from users_service.runtime import runtime
-from users_service.schemas import UserCreate
+from users_service.schemas import UserCreate, problems
 
 
 @click.group("db", cls=AppGroup)
@@ -25,8 +25,8 @@ def db_group() -> None:
 @click.argument("revision", default="head")
 def upgrade_command(revision: str) -> None:
     """Migrate to REVISION (default: head); then create the ADMIN_* admin if configured."""
-    migrate.upgrade(runtime().settings, revision)
     settings = runtime().settings
+    migrate.upgrade(settings, revision)
     if settings.admin_email and settings.admin_username and settings.admin_password:
         _ensure_admin(
             settings.admin_username,
@@ -93,10 +93,8 @@ def _ensure_admin(username: str, email: str, password: str) -> None:
             context=runtime().password_policy(),
         )
     except ValidationError as error:
-        problems = "; ".join(
-            f"{e['loc'][0]}: {e['msg']}" for e in error.errors(include_input=False)
-        )
-        raise click.BadParameter(problems) from error
+        details = "; ".join(f"{p['field']}: {p['message']}" for p in problems(error))
+        raise click.BadParameter(details) from error
     try:
         user, created = accounts.ensure_admin(db.session, runtime().hasher, data)
     except accounts.DuplicateUserError as error:

@@ -106,10 +106,11 @@ def validate(
     try:
         return model.model_validate(body, context=context)
     except ValidationError as error:
-        raise ApiError(400, INVALID_PAYLOAD, status, errors=_problems(error)) from error
+        raise ApiError(400, INVALID_PAYLOAD, status, errors=problems(error)) from error
 
 
-def _problems(error: ValidationError) -> list[dict[str, str]]:
+def problems(error: ValidationError) -> list[dict[str, str]]:
+    """What was wrong, field by field, without the submitted values."""
     return [
         {
             "field": ".".join(str(part) for part in item["loc"]),
