@@ -55,6 +55,9 @@ def make_settings(
             "secret_key": secret,
             "data_dir": data_dir,
             "instance_id": "test-instance",
+            # Most tests log in far more often than a person would; test_rate_limits turns
+            # the limits on.
+            "rate_limits_enabled": False,
             **FAST_HASHING,
         }
         values.update(overrides)
@@ -113,7 +116,7 @@ def offline_app(make_app: Callable[..., Flask]) -> Flask:
 def _empty_tables(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as connection:
-        for table in ("revoked_tokens", "users"):
+        for table in ("rate_limit_counters", "refresh_tokens", "revoked_tokens", "users"):
             connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
     engine.dispose()
 

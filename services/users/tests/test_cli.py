@@ -49,7 +49,7 @@ def _create_admin(app: Flask, username: str, email: str, password: str = PASSWOR
 
 def test_commands_run_from_the_bare_test_runner(app: Flask) -> None:
     """app.test_cli_runner() without a pushed app context can run the service's commands."""
-    result = app.test_cli_runner().invoke(args=["prune-revoked"])
+    result = app.test_cli_runner().invoke(args=["prune-expired"])
     assert result.exception is None, repr(result.exception)
     assert result.exit_code == 0, result.output
     assert "removed 0 expired revocation(s)" in result.output

@@ -35,9 +35,10 @@ def jti_of(token: str) -> str:
 
 
 def revoked_rows(app: Flask) -> dict[str, datetime]:
+    """Revoked access-token ids (session families are covered by test_refresh_tokens)."""
     with app.app_context():
         rows = db.session.execute(select(RevokedToken.jti, RevokedToken.expires_at)).all()
-        return {jti: expires_at for jti, expires_at in rows}
+        return {jti: expires_at for jti, expires_at in rows if not jti.startswith("family:")}
 
 
 def add_revocation(app: Flask, jti: str, expires_at: datetime) -> None:
@@ -52,9 +53,9 @@ def run_cli(app: Flask, *args: str) -> Result:
     return app.test_cli_runner().invoke(operator_cli, args=list(args))
 
 
-def assert_prune_revoked(app: Flask, removed: int, left: set[str]) -> None:
-    """`users-service prune-revoked` succeeds, reports `removed` entries and leaves `left`."""
-    result = run_cli(app, "prune-revoked")
+def assert_prune_expired(app: Flask, removed: int, left: set[str]) -> None:
+    """`users-service prune-expired` succeeds, reports `removed` entries and leaves `left`."""
+    result = run_cli(app, "prune-expired")
     assert result.exit_code == 0, result.output
     assert f"removed {removed} expired revocation(s)" in result.output
     assert set(revoked_rows(app)) == left
@@ -220,26 +221,26 @@ def test_pruning_follows_the_service_clock(
     assert set(revoked_rows(app)) == {jti_of(first), jti_of(second)}
 
 
-def test_prune_revoked_command_removes_expired_entries(app: Flask, fake_clock: FakeClock) -> None:
-    """`users-service prune-revoked` deletes expired entries and prints how many."""
+def test_prune_expired_command_removes_expired_entries(app: Flask, fake_clock: FakeClock) -> None:
+    """`users-service prune-expired` deletes expired entries and prints how many."""
     now = fake_clock.current
     add_revocation(app, "old-1", now - timedelta(days=2))
     add_revocation(app, "old-2", now - timedelta(seconds=1))
     add_revocation(app, "live", now + timedelta(minutes=5))
-    assert_prune_revoked(app, removed=2, left={"live"})
+    assert_prune_expired(app, removed=2, left={"live"})
 
 
-def test_prune_revoked_command_with_nothing_to_do(app: Flask, fake_clock: FakeClock) -> None:
+def test_prune_expired_command_with_nothing_to_do(app: Flask, fake_clock: FakeClock) -> None:
     """With no expired entries the command removes nothing and says so."""
     add_revocation(app, "live", fake_clock.current + timedelta(minutes=5))
-    assert_prune_revoked(app, removed=0, left={"live"})
+    assert_prune_expired(app, removed=0, left={"live"})
 
 
-def test_prune_revoked_command_uses_the_service_clock(app: Flask, fake_clock: FakeClock) -> None:
+def test_prune_expired_command_uses_the_service_clock(app: Flask, fake_clock: FakeClock) -> None:
     """An entry becomes prunable once the clock passes its expiry."""
     add_revocation(app, "live", fake_clock.current + timedelta(minutes=5))
     fake_clock.advance(minutes=6)
-    assert_prune_revoked(app, removed=1, left=set())
+    assert_prune_expired(app, removed=1, left=set())
 
 
 def test_pruned_entry_was_for_an_expired_token_only(
@@ -247,17 +248,17 @@ def test_pruned_entry_was_for_an_expired_token_only(
 ) -> None:
     """Pruning right after a logout keeps that logout's (still live) revocation."""
     client.get("/auth/logout", headers=bearer(token))
-    result = run_cli(app, "prune-revoked")
+    result = run_cli(app, "prune-expired")
     assert "removed 0 expired revocation(s)" in result.output
     assert_invalid(client.get("/auth/status", headers=bearer(token)))
 
 
-def test_prune_revoked_command_runs_under_flask_test_runner(
+def test_prune_expired_command_runs_under_flask_test_runner(
     app: Flask, fake_clock: FakeClock
 ) -> None:
-    """`app.test_cli_runner().invoke(args=["prune-revoked"])` works (no outside app context)."""
+    """`app.test_cli_runner().invoke(args=["prune-expired"])` works (no outside app context)."""
     add_revocation(app, "old", fake_clock.current - timedelta(minutes=1))
-    result = app.test_cli_runner().invoke(args=["prune-revoked"])
+    result = app.test_cli_runner().invoke(args=["prune-expired"])
     assert result.exit_code == 0, repr(result.exception)
     assert "removed 1 expired revocation(s)" in result.output
     assert revoked_rows(app) == {}

@@ -1,13 +1,12 @@
-"""Account operations shared by the API and the CLI: create, authenticate, promote, revoke."""
+"""Account operations shared by the API and the CLI: create, authenticate, promote."""
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from users_service.models import RevokedToken, User
+from users_service.models import User
 from users_service.schemas import UserCreate
 from users_service.security.passwords import PasswordHasher
-from users_service.security.tokens import TokenClaims
 
 
 class DuplicateUserError(Exception):
@@ -79,13 +78,3 @@ def ensure_admin(session: Session, hasher: PasswordHasher, data: UserCreate) -> 
     user.admin, user.active = True, True
     session.commit()
     return user, False
-
-
-def revoke(session: Session, claims: TokenClaims) -> None:
-    """Refuse this token everywhere from now on; forget revocations whose tokens expired."""
-    RevokedToken.prune(session)
-    RevokedToken.revoke(session, claims.jti, claims.expires_at)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()  # a concurrent logout with the same token already recorded it

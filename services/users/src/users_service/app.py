@@ -3,6 +3,7 @@
 import logging
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from users_service.api import register_blueprints
 from users_service.cli import register_commands
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    register_proxy_trust(app, settings)
     register_extensions(app, settings)
     runtime = register_runtime(app, settings)
     register_request_context(app, runtime.instance_id)
@@ -33,6 +35,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_error_handlers(app)
     register_commands(app)
     return app
+
+
+def register_proxy_trust(app: Flask, settings: Settings) -> None:
+    """Believe X-Forwarded-For/-Proto only as far as the configured proxies append to them."""
+    if settings.trusted_proxy_count:
+        count = settings.trusted_proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
 
 
 def register_extensions(app: Flask, settings: Settings) -> None:

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from users_service import accounts, migrate
 from users_service.extensions import db
-from users_service.models import RevokedToken
+from users_service.models import RateLimitCounter, RefreshToken, RevokedToken
 from users_service.reference_import import import_reference_users
 from users_service.runtime import runtime
 from users_service.schemas import UserCreate, problems
@@ -66,13 +66,18 @@ def create_admin_command(username: str, email: str, password: str) -> None:
     _ensure_admin(username, email, password)
 
 
-@click.command("prune-revoked")
+@click.command("prune-expired")
 @with_appcontext
-def prune_revoked_command() -> None:
-    """Delete revocation entries whose tokens have expired anyway."""
-    removed = RevokedToken.prune(db.session)
+def prune_expired_command() -> None:
+    """Delete revocations, refresh tokens and rate-limit counters that have expired."""
+    revocations = RevokedToken.prune(db.session)
+    refresh_tokens = RefreshToken.prune(db.session)
+    counters = RateLimitCounter.prune(db.session)
     db.session.commit()
-    click.echo(f"removed {removed} expired revocation(s)")
+    click.echo(
+        f"removed {revocations} expired revocation(s), {refresh_tokens} refresh token(s),"
+        f" {counters} rate-limit counter(s)"
+    )
 
 
 @click.command("import-reference")
@@ -106,7 +111,7 @@ def register_commands(app: Flask) -> None:
     for command in (
         db_group,
         create_admin_command,
-        prune_revoked_command,
+        prune_expired_command,
         import_reference_command,
     ):
         app.cli.add_command(command)

@@ -1,9 +1,17 @@
 """The one source of configuration: a typed settings object read from the environment."""
 
+import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, NamedTuple, Self
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # OWASP's Argon2id table: every row has at least 7 MiB and memory x passes >= 35,840 KiB.
@@ -14,8 +22,31 @@ MIN_SECRET_LENGTH = 32
 KNOWN_WEAK_SECRETS = frozenset({"my_precious", "changeme", "change-me", "secret", "dev", "test"})
 
 
+PERIOD_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+RATE_PATTERN = re.compile(r"\s*([0-9]{1,9})\s*/\s*(second|minute|hour|day)\s*")
+
+
 class ConfigError(ValueError):
     """The environment does not describe a configuration this service may run with."""
+
+
+class Rate(NamedTuple):
+    """A rate limit: at most `limit` requests per `period_seconds`, written `10/minute`."""
+
+    limit: int
+    period_seconds: int
+
+    @classmethod
+    def parse(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        match = RATE_PATTERN.fullmatch(value)
+        if match is None or int(match[1]) < 1:
+            raise ValueError("expected COUNT/PERIOD, e.g. 10/minute (second, minute, hour, day)")
+        return cls(int(match[1]), PERIOD_SECONDS[match[2]])
+
+
+RateSetting = Annotated[Rate, BeforeValidator(Rate.parse), NoDecode]
 
 
 class Settings(BaseSettings):
@@ -30,6 +61,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
 
     access_token_ttl_seconds: int = Field(900, gt=0)
+    refresh_token_ttl_seconds: int = Field(14 * 86400, gt=0)
     password_min_length: int = Field(8, ge=1, le=256)
     password_max_length: int = Field(1024, ge=8, le=4096)
     argon2_time_cost: int = Field(2, ge=1)
@@ -42,6 +74,18 @@ class Settings(BaseSettings):
     users_max_page_size: int = Field(100, ge=1)
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+
+    # Login, register and refresh, per client address and per account (email or user).
+    rate_limits_enabled: bool = True
+    rate_limit_login_per_ip: RateSetting = Rate(30, 60)
+    rate_limit_login_per_account: RateSetting = Rate(10, 60)
+    rate_limit_register_per_ip: RateSetting = Rate(20, 3600)
+    rate_limit_register_per_account: RateSetting = Rate(5, 3600)
+    rate_limit_refresh_per_ip: RateSetting = Rate(120, 60)
+    rate_limit_refresh_per_account: RateSetting = Rate(30, 60)
+    # How many proxies (HAProxy, the ALB) append to X-Forwarded-For in front of the service;
+    # 0 trusts no header, so a client cannot choose the address it is limited as.
+    trusted_proxy_count: int = Field(0, ge=0, le=5)
 
     host: str = "127.0.0.1"
     port: int = Field(5000, ge=1, le=65535)

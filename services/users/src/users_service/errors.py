@@ -24,11 +24,19 @@ DATABASE_RETRY_AFTER_SECONDS = "5"
 
 
 class ApiError(Exception):
-    """An expected refusal: code, contract message, and optional extra keys for the body."""
+    """An expected refusal: code, contract message, reply headers, extra keys for the body."""
 
-    def __init__(self, code: int, message: str, status: str = "error", **extra: Any) -> None:
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        status: str = "error",
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(message)
         self.code, self.message, self.status, self.extra = code, message, status, extra
+        self.headers = headers or {}
 
 
 def json_error(
@@ -50,7 +58,7 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def _api_error(error: ApiError) -> Response:
-    return json_error(error.code, error.message, error.status, **error.extra)
+    return json_error(error.code, error.message, error.status, error.headers, **error.extra)
 
 
 def _http_error(error: HTTPException) -> Response:

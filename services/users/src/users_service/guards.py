@@ -64,10 +64,18 @@ def _claims_from_header() -> TokenClaims:
     try:
         claims = decode_access_token(token.strip(), runtime().signing_key)
     except TokenError as error:
-        raise ApiError(401, EXPIRED_TOKEN if error.expired else INVALID_TOKEN) from error
-    if RevokedToken.is_revoked(db.session, claims.jti):
+        raise token_refused(error) from error
+    revocation_ids = [claims.jti]
+    if claims.family is not None:
+        revocation_ids.append(RevokedToken.family_id(claims.family))
+    if RevokedToken.is_revoked(db.session, *revocation_ids):
         raise ApiError(401, INVALID_TOKEN)
     return claims
+
+
+def token_refused(error: TokenError) -> ApiError:
+    """The contract's reply to an access or refresh token that cannot be trusted."""
+    return ApiError(401, EXPIRED_TOKEN if error.expired else INVALID_TOKEN)
 
 
 def _active_user(claims: TokenClaims) -> User:

@@ -59,6 +59,12 @@ class Credentials(_Strict):
     password: StrictStr
 
 
+class RefreshRequest(_Strict):
+    """POST /auth/refresh"""
+
+    refresh_token: Annotated[StrictStr, StringConstraints(min_length=1, max_length=512)]
+
+
 class UserCreate(_Strict):
     """POST /auth/register and POST /users"""
 

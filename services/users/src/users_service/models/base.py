@@ -1,10 +1,14 @@
 """Declarative base with a naming convention, so migrations name constraints predictably."""
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, Dialect, MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import DateTime, Dialect, MetaData, delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from users_service import clock
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -17,6 +21,15 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def upsert_into(session: Session, model: type[Base]) -> Any:
+    """An INSERT that takes ON CONFLICT clauses, for the dialect the session is bound to.
+
+    Typed Any: the two dialects' Insert classes spell ON CONFLICT alike but share no base.
+    """
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -37,3 +50,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Expiring:
+    """Rows that mean nothing after `expires_at` (revocations, refresh tokens, counters)."""
+
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    @classmethod
+    def prune(cls, session: Session) -> int:
+        """Delete rows that have expired; returns how many (committed by the caller)."""
+        result = session.execute(delete(cls).where(cls.expires_at < clock.now()))
+        return int(getattr(result, "rowcount", 0) or 0)

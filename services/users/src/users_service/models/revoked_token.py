@@ -1,32 +1,33 @@
-"""Revoked token ids, shared by every instance through the database until they expire."""
+"""Revoked ids, shared by every instance through the database until they expire.
+
+Two kinds of id live here: an access token's `jti`, and `family:<id>` for a whole session
+(every access and refresh token issued from one login). One indexed lookup checks both.
+"""
 
 from datetime import datetime
 
-from sqlalchemy import String, delete, select
+from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from users_service import clock
-from users_service.models.base import Base, UTCDateTime
+from users_service.models.base import Base, Expiring, upsert_into
 
 
-class RevokedToken(Base):
+class RevokedToken(Expiring, Base):
     __tablename__ = "revoked_tokens"
 
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
     @classmethod
     def revoke(cls, session: Session, jti: str, expires_at: datetime) -> None:
-        """Record the id (idempotent: a second logout with the same token changes nothing)."""
-        if session.get(cls, jti) is None:
-            session.add(cls(jti=jti, expires_at=expires_at))
+        """Record the id; idempotent, also against a concurrent logout with the same token."""
+        statement = upsert_into(session, cls).values(jti=jti, expires_at=expires_at)
+        session.execute(statement.on_conflict_do_nothing(index_elements=[cls.jti]))
+
+    @staticmethod
+    def family_id(family: str) -> str:
+        """The revocation id of a session family."""
+        return f"family:{family}"
 
     @classmethod
-    def is_revoked(cls, session: Session, jti: str) -> bool:
-        return session.scalar(select(cls.jti).where(cls.jti == jti)) is not None
-
-    @classmethod
-    def prune(cls, session: Session) -> int:
-        """Delete entries whose token has expired anyway; returns how many."""
-        result = session.execute(delete(cls).where(cls.expires_at < clock.now()))
-        return int(getattr(result, "rowcount", 0) or 0)
+    def is_revoked(cls, session: Session, *ids: str) -> bool:
+        return session.scalar(select(cls.jti).where(cls.jti.in_(ids)).limit(1)) is not None

@@ -1,4 +1,8 @@
-"""Signed access tokens (JWT, HS256 pinned on both ends)."""
+"""Signed access tokens (JWT, HS256 pinned on both ends).
+
+An access token issued with a session names its refresh-token family (`fam`), so that
+revoking the family (logout, or a refresh token replayed) refuses its access tokens too.
+"""
 
 import re
 import uuid
@@ -28,17 +32,22 @@ class TokenClaims:
     user_id: int
     jti: str
     expires_at: datetime
+    family: str | None = None
 
 
-def issue_access_token(user_id: int, secret: str, ttl_seconds: int) -> str:
+def issue_access_token(
+    user_id: int, secret: str, ttl_seconds: int, family: str | None = None
+) -> str:
     issued_at = clock.now()
-    claims = {
+    claims: dict[str, object] = {
         "sub": str(user_id),
         "iat": int(issued_at.timestamp()),
         "exp": int((issued_at + timedelta(seconds=ttl_seconds)).timestamp()),
         "jti": uuid.uuid4().hex,
         "typ": ACCESS,
     }
+    if family is not None:
+        claims["fam"] = family
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -65,8 +74,11 @@ def _claims_from(claims: dict[str, object]) -> TokenClaims:
         raise TokenError()
     if not isinstance(jti, str) or not 0 < len(jti) <= 64 or not isinstance(expiry, int):
         raise TokenError()
+    family = claims.get("fam")
+    if family is not None and (not isinstance(family, str) or not 0 < len(family) <= 64):
+        raise TokenError()
     try:
         expires_at = datetime.fromtimestamp(expiry, UTC)
     except (OverflowError, ValueError, OSError) as error:  # signed, but past year 9999
         raise TokenError() from error
-    return TokenClaims(int(subject), jti, expires_at)
+    return TokenClaims(int(subject), jti, expires_at, family)
