@@ -329,3 +329,18 @@ def test_existing_key_file_is_reused_not_replaced(tmp_path: Path) -> None:
     (data_dir / KEY_FILE_NAME).write_text("an-earlier-generated-key-of-enough-length\n")
     assert resolve_signing_key(load_settings()) == "an-earlier-generated-key-of-enough-length"
     assert os.environ["DATA_DIR"] == str(data_dir)
+
+
+REPOSITORY = Path(__file__).resolve().parents[3]
+# Set by the platform or by gunicorn's master, never by hand.
+SET_BY_THE_RUNTIME = {"ECS_CONTAINER_METADATA_URI_V4", "SEED_FILE"}
+
+
+@pytest.mark.parametrize("name", [field.upper() for field in Settings.model_fields])
+def test_every_setting_is_documented(name: str) -> None:
+    """Each variable is in the README's configuration table and (unless the runtime sets
+    it) in .env.example, so no setting exists that users cannot discover."""
+    readme = (REPOSITORY / "README.md").read_text()
+    assert f"`{name}`" in readme
+    if name not in SET_BY_THE_RUNTIME:
+        assert f"\n{name}=" in (REPOSITORY / ".env.example").read_text()
