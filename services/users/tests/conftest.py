@@ -113,7 +113,7 @@ def offline_app(make_app: Callable[..., Flask]) -> Flask:
 def _empty_tables(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as connection:
-        for table in ("revoked_tokens", "users"):
+        for table in ("file_blobs", "files", "revoked_tokens", "users"):
             connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
     engine.dispose()
 

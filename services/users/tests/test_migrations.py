@@ -16,7 +16,7 @@ from users_service.config import Settings, normalize_database_url
 from users_service.extensions import db
 from users_service.models import Base, User
 
-OUR_TABLES = {"users", "revoked_tokens"}
+OUR_TABLES = {"users", "revoked_tokens", "files", "file_blobs"}
 USER_INDEXES = {"uq_users_email_lower", "uq_users_username_lower", "ix_users_created_at_id"}
 EXPRESSION_INDEXES = {"uq_users_email_lower", "uq_users_username_lower"}
 
@@ -63,7 +63,7 @@ def _migration_cycle(settings: Settings, engine: Engine, schema: str | None) -> 
         assert _index_names(connection, schema) >= USER_INDEXES
         assert _unique_index_names(connection, schema) >= EXPRESSION_INDEXES
         assert connection.execute(text("SELECT version_num FROM alembic_version")).all() == [
-            ("0001",)
+            ("0003",)
         ]
 
     migrate.downgrade(settings, "base")
@@ -190,7 +190,7 @@ def test_upgrade_is_idempotent_and_keeps_data(
         found = db.session.scalars(select(User).where(User.id == user.id)).one()
         assert (found.username, found.email) == ("survivor", "survivor@example.com")
         version = db.session.execute(text("SELECT version_num FROM alembic_version")).all()
-        assert version == [("0001",)]
+        assert version == [("0003",)]
 
 
 def test_unique_indexes_are_enforced_case_insensitively(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from users_service.models.base import Base
 from users_service.models.revoked_token import RevokedToken
+from users_service.models.stored_file import FileBlob, StoredFile
 from users_service.models.user import User
 
-__all__ = ["Base", "RevokedToken", "User"]
+__all__ = ["Base", "FileBlob", "RevokedToken", "StoredFile", "User"]
