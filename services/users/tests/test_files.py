@@ -65,11 +65,13 @@ def raw_upload(
 
 
 def assert_invalid(reply: TestResponse, field: str, kind: str) -> None:
-    body = assert_json_error(reply, 400)
-    assert body["message"] == "Invalid payload."
-    assert body["errors"] == [
-        {"field": field, "message": body["errors"][0]["message"], "type": kind}
-    ]  # type: ignore[index]
+    """A 400 Invalid payload. naming one problem: this field, of this type, with a message."""
+    body: dict[str, Any] = assert_json_error(reply, 400)
+    assert (body["status"], body["message"]) == ("fail", "Invalid payload.")
+    [problem] = body["errors"]
+    assert (problem["field"], problem["type"]) == (field, kind)
+    assert isinstance(problem["message"], str)
+    assert problem["message"]
 
 
 # --- upload and download -----------------------------------------------------------------
