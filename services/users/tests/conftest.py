@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -25,7 +26,29 @@ from users_service.models import User
 from users_service.runtime import runtime
 from users_service.schemas import UserCreate
 
-from helpers import FAST_HASHING, PASSWORD, UNREACHABLE_DATABASE, dispose_engine
+from helpers import FAST_HASHING, PASSWORD, UNREACHABLE_DATABASE, Member, bearer, dispose_engine
+from s3_server import Bucket, running_moto
+
+# Credentials that moto accepts and AWS never would; no file or metadata service consulted.
+FAKE_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+AWS_ENV_CLEARED = (
+    "AWS_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+)
 
 
 @pytest.fixture(scope="session")
@@ -116,7 +139,8 @@ def offline_app(make_app: Callable[..., Flask]) -> Flask:
 def _empty_tables(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as connection:
-        for table in ("rate_limit_counters", "refresh_tokens", "revoked_tokens", "users"):
+        tables = ("file_blobs", "files", "rate_limit_counters", "refresh_tokens")
+        for table in (*tables, "revoked_tokens", "users"):
             connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
     engine.dispose()
 
@@ -185,6 +209,49 @@ def login(client: FlaskClient) -> Callable[..., str]:
         return token
 
     return do_login
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One moto S3 server for the session (started on first use); buckets isolate tests."""
+    with running_moto(tmp_path_factory.mktemp("moto") / "moto_server.log") as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def fake_aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in AWS_ENV_CLEARED:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in FAKE_AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+def s3_bucket(moto_endpoint: str, fake_aws_env: None) -> Iterator[Bucket]:
+    """A fresh, empty bucket on the moto server; emptied and removed afterwards."""
+    client = boto3.session.Session().client("s3", endpoint_url=moto_endpoint)
+    bucket = Bucket(f"test-{secrets.token_hex(8)}", moto_endpoint, client)
+    client.create_bucket(Bucket=bucket.name)
+    yield bucket
+    for key in bucket.object_keys():
+        client.delete_object(Bucket=bucket.name, Key=key)
+    client.delete_bucket(Bucket=bucket.name)
+
+
+@pytest.fixture(params=["database", "s3"])
+def storage_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Settings overrides for each file storage: a test using this runs once per storage."""
+    if request.param == "database":
+        return {}
+    bucket: Bucket = request.getfixturevalue("s3_bucket")
+    return bucket.settings()
+
+
+@pytest.fixture
+def member(make_user: Callable[..., User], login: Callable[..., str]) -> Member:
+    """A signed-in user, for the files routes."""
+    user = make_user(username="uploader", email="uploader@example.com")
+    return Member(user.id, user.username, bearer(login(user.email)))
 
 
 @pytest.fixture

@@ -11,28 +11,12 @@ from collections.abc import Callable
 import pytest
 from flask import Flask, abort
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
 from users_service.config import Settings
 
-from helpers import register_body
+from helpers import assert_json_error, register_body
 
 SECRET_CRASH_TEXT = "kaboom-internal-detail-1234"
-
-
-def assert_json_error(reply: TestResponse, code: int) -> dict[str, object]:
-    """`reply` is a JSON error with this code in the contract's envelope; returns the body."""
-    assert reply.status_code == code
-    assert reply.content_type == "application/json"
-    text = reply.get_data(as_text=True)
-    assert "<html" not in text.lower()
-    assert "<!doctype" not in text.lower()
-    body = reply.get_json()
-    assert isinstance(body, dict)
-    assert body["status"] in {"error", "fail"}
-    assert isinstance(body["message"], str)
-    assert body["message"]
-    return body
 
 
 # --- routing ------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import Connection, Engine, create_engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
@@ -17,8 +16,17 @@ from users_service.config import Settings, normalize_database_url
 from users_service.extensions import db
 from users_service.models import Base, User
 
-HEAD = ScriptDirectory(str(migrate.SCRIPT_LOCATION)).get_current_head()
-OUR_TABLES = {"users", "revoked_tokens", "refresh_tokens", "rate_limit_counters"}
+from helpers import migration_head
+
+HEAD = migration_head()
+OUR_TABLES = {
+    "users",
+    "revoked_tokens",
+    "refresh_tokens",
+    "rate_limit_counters",
+    "files",
+    "file_blobs",
+}
 USER_INDEXES = {"uq_users_email_lower", "uq_users_username_lower", "ix_users_created_at_id"}
 EXPRESSION_INDEXES = {"uq_users_email_lower", "uq_users_username_lower"}
 

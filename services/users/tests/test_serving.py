@@ -1,5 +1,6 @@
 """The real gunicorn configuration, as processes: what only a multi-process server shows."""
 
+import secrets
 import statistics
 import threading
 import time
@@ -17,7 +18,7 @@ from flask import Flask
 from users_service.config import Settings
 
 from gunicorn_server import Server, running_gunicorn, server_env
-from helpers import FAST_HASHING, PASSWORD, register_body
+from helpers import FAST_HASHING, PASSWORD, bearer, register_body
 from tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.serving
@@ -216,6 +217,29 @@ def test_access_log_is_one_json_object_per_request(serve: Serve) -> None:
     assert any(e["path"] == "/nowhere" and e["status"] == 404 for e in entries)
     for entry in entries:
         assert {"method", "path", "status", "duration_ms", "request_id", "instance"} <= set(entry)
+
+
+def test_uploads_stream_through_gunicorn_on_either_storage(
+    serve: Serve, storage_overrides: dict[str, str]
+) -> None:
+    """Real workers: a 3 MiB file (three times MAX_BODY_BYTES) is accepted through a
+    multi-process instance, listed, and streamed back byte for byte."""
+    content = secrets.token_bytes(3 * 1024 * 1024)
+    with serve(**{name.upper(): value for name, value in storage_overrides.items()}) as server:
+        base = server.base_url
+        registered = requests.post(f"{base}/auth/register", json=register_body(91), timeout=10)
+        headers = bearer(registered.json()["auth_token"])
+        files = {"file": ("big.bin", content, "application/octet-stream")}
+        reply = requests.post(f"{base}/files", files=files, headers=headers, timeout=60)
+        assert reply.status_code == 201, reply.text
+        file_id = reply.json()["data"]["id"]
+        listed = requests.get(f"{base}/files", headers=headers, timeout=10).json()
+        assert [item["id"] for item in listed["data"]["files"]] == [file_id]
+        with requests.get(f"{base}/files/{file_id}", headers=headers, stream=True, timeout=60) as r:
+            assert r.status_code == 200
+            assert r.headers["Content-Length"] == str(len(content))
+            received = b"".join(r.iter_content(64 * 1024))
+    assert received == content
 
 
 def test_production_refuses_to_start_without_secrets(tmp_path: Path) -> None:

@@ -331,6 +331,82 @@ def test_existing_key_file_is_reused_not_replaced(tmp_path: Path) -> None:
     assert os.environ["DATA_DIR"] == str(data_dir)
 
 
+# --- uploads and file storage -----------------------------------------------------------------
+
+
+def test_upload_settings_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """UPLOAD_MAX_BYTES, FILE_STORAGE and S3_* come from their upper-case names."""
+    for name, value in {
+        "UPLOAD_MAX_BYTES": "2048",
+        "FILES_PAGE_SIZE": "5",
+        "FILE_STORAGE": "s3",
+        "S3_BUCKET": "team-files",
+        "S3_PREFIX": "users/uploads/",
+        "S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    assert (settings.upload_max_bytes, settings.files_page_size) == (2048, 5)
+    assert (settings.file_storage, settings.s3_bucket) == ("s3", "team-files")
+    assert (settings.s3_prefix, settings.s3_endpoint_url) == (
+        "users/uploads/",
+        "http://127.0.0.1:9000",
+    )
+
+
+def test_upload_defaults() -> None:
+    """10 MiB uploads into the database, S3 keys under uploads/ when S3 is chosen."""
+    settings = load_settings()
+    assert settings.upload_max_bytes == 10 * 1024 * 1024
+    assert (settings.file_storage, settings.s3_bucket, settings.s3_prefix) == (
+        "database",
+        None,
+        "uploads/",
+    )
+
+
+def test_s3_storage_without_a_bucket_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """FILE_STORAGE=s3 refuses to start without S3_BUCKET."""
+    monkeypatch.setenv("FILE_STORAGE", "s3")
+    with pytest.raises(ConfigError, match="S3_BUCKET"):
+        load_settings()
+    monkeypatch.setenv("S3_BUCKET", "files")
+    assert load_settings().s3_bucket == "files"
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"FILE_STORAGE": "disk"}, "FILE_STORAGE"),
+        ({"UPLOAD_MAX_BYTES": "0"}, "UPLOAD_MAX_BYTES"),
+        ({"UPLOAD_MAX_BYTES": str(65 * 1024 * 1024)}, "UPLOAD_MAX_BYTES"),
+        ({"S3_PREFIX": "/absolute/"}, "S3_PREFIX"),
+        ({"S3_ENDPOINT_URL": "localhost:9000"}, "S3_ENDPOINT_URL"),
+        ({"FILES_PAGE_SIZE": "101"}, "FILES_PAGE_SIZE"),
+    ],
+    ids=["unknown storage", "zero", "database over 64 MiB", "prefix /", "no scheme", "page size"],
+)
+def test_bad_upload_settings_are_config_errors(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], named: str
+) -> None:
+    """Each refusal names the variable."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=named):
+        load_settings()
+
+
+def test_large_uploads_are_allowed_with_s3(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 64 MiB cap is the database storage's; S3 takes up to one PUT's 5 GiB."""
+    monkeypatch.setenv("UPLOAD_MAX_BYTES", str(1024**3))
+    monkeypatch.setenv("FILE_STORAGE", "s3")
+    monkeypatch.setenv("S3_BUCKET", "files")
+    assert load_settings().upload_max_bytes == 1024**3
+    monkeypatch.setenv("UPLOAD_MAX_BYTES", str(5 * 1024**3 + 1))
+    with pytest.raises(ConfigError, match="UPLOAD_MAX_BYTES"):
+        load_settings()
+
+
 REPOSITORY = Path(__file__).resolve().parents[3]
 # Set by the platform or by gunicorn's master, never by hand.
 SET_BY_THE_RUNTIME = {"ECS_CONTAINER_METADATA_URI_V4", "SEED_FILE"}

@@ -20,6 +20,7 @@ from users_service.runtime import EXTENSION_KEY, Runtime
 from users_service.security.passwords import PasswordHasher
 from users_service.seed_store import SeedStore
 from users_service.signing_key import resolve_signing_key
+from users_service.storage import build_storage
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -63,7 +64,12 @@ def register_runtime(app: Flask, settings: Settings) -> Runtime:
     )
     seed = SeedStore(settings.seed_file) if settings.seed_file else SeedStore.private()
     runtime = Runtime(
-        settings, resolve_signing_key(settings), hasher, resolve_instance_id(settings), seed
+        settings,
+        resolve_signing_key(settings),
+        hasher,
+        resolve_instance_id(settings),
+        seed,
+        build_storage(settings),
     )
     app.extensions[EXTENSION_KEY] = runtime
     return runtime

@@ -3,12 +3,14 @@
 The same commands are available as `flask --app users_service <command>`.
 """
 
+from datetime import timedelta
+
 import click
 from flask import Flask
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from pydantic import ValidationError
 
-from users_service import accounts, migrate
+from users_service import accounts, clock, migrate
 from users_service.extensions import db
 from users_service.models import RateLimitCounter, RefreshToken, RevokedToken
 from users_service.reference_import import import_reference_users
@@ -91,6 +93,22 @@ def import_reference_command(source_url: str) -> None:
         click.echo(f"  skipped {reason}")
 
 
+@click.command("orphan-files")
+@with_appcontext
+@click.option("--min-age-minutes", default=60, show_default=True, type=click.IntRange(min=0))
+@click.option("--delete", is_flag=True, help="Delete them (default: only list them).")
+def orphan_files_command(min_age_minutes: int, delete: bool) -> None:
+    """List stored objects that no file row names (left by a crash between an S3 PUT and its
+    commit). The minimum age keeps uploads still in flight out of the list."""
+    storage = runtime().storage
+    keys = storage.orphans(db.session, clock.now() - timedelta(minutes=min_age_minutes))
+    for key in keys:
+        click.echo(key)
+    if delete:
+        storage.discard(keys)
+    click.echo(f"{len(keys)} orphan object(s){' deleted' if delete else ''}")
+
+
 def _ensure_admin(username: str, email: str, password: str) -> None:
     try:
         data = UserCreate.model_validate(
@@ -113,6 +131,7 @@ def register_commands(app: Flask) -> None:
         create_admin_command,
         prune_expired_command,
         import_reference_command,
+        orphan_files_command,
     ):
         app.cli.add_command(command)
 

@@ -20,6 +20,11 @@ OWASP_MIN_MEMORY_TIME_PRODUCT = 35840
 MIN_SECRET_LENGTH = 32
 # Secrets seen in tutorials and in the reference service: never acceptable in production.
 KNOWN_WEAK_SECRETS = frozenset({"my_precious", "changeme", "change-me", "secret", "dev", "test"})
+MIB = 1024 * 1024
+# S3 takes at most 5 GiB in one PUT (uploads use one PUT, so an object appears whole or not).
+S3_SINGLE_PUT_MAX = 5 * 1024 * MIB
+# In the database, a file passes through the worker's memory (and psycopg2's hex encoding).
+DATABASE_UPLOAD_MAX = 64 * MIB
 
 
 PERIOD_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -104,6 +109,16 @@ class Settings(BaseSettings):
     db_connect_timeout_seconds: int = Field(3, ge=1)
     db_statement_timeout_ms: int = Field(5000, ge=100)
 
+    upload_max_bytes: int = Field(10 * MIB, ge=1, le=S3_SINGLE_PUT_MAX)
+    files_page_size: int = Field(20, ge=1)
+    files_max_page_size: int = Field(100, ge=1)
+    file_storage: Literal["database", "s3"] = "database"
+    # Region and credentials are boto3's own (AWS_DEFAULT_REGION, AWS_* keys, the task role).
+    s3_bucket: str | None = None
+    s3_prefix: str = Field("uploads/", max_length=512, pattern=r"^[^/]")
+    # Only for S3-compatible servers (MinIO, moto); AWS itself needs none.
+    s3_endpoint_url: str | None = Field(None, pattern=r"^https?://")
+
     admin_username: str | None = None
     admin_email: str | None = None
     admin_password: SecretStr | None = None
@@ -117,13 +132,22 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Self:
-        if self.users_page_size > self.users_max_page_size:
-            raise ValueError("USERS_PAGE_SIZE must not exceed USERS_MAX_PAGE_SIZE")
+        for kind in ("users", "files"):
+            if getattr(self, f"{kind}_page_size") > getattr(self, f"{kind}_max_page_size"):
+                name = kind.upper()
+                raise ValueError(f"{name}_PAGE_SIZE must not exceed {name}_MAX_PAGE_SIZE")
+        self._check_file_storage()
         if self.app_env != "testing":
             self._require_owasp_hashing()
         if self.app_env == "production":
             self._require_production_secrets()
         return self
+
+    def _check_file_storage(self) -> None:
+        if self.file_storage == "s3" and not self.s3_bucket:
+            raise ValueError("FILE_STORAGE=s3 needs S3_BUCKET")
+        if self.file_storage == "database" and self.upload_max_bytes > DATABASE_UPLOAD_MAX:
+            raise ValueError(f"UPLOAD_MAX_BYTES above {DATABASE_UPLOAD_MAX} needs FILE_STORAGE=s3")
 
     def _require_owasp_hashing(self) -> None:
         product = self.argon2_memory_kib * self.argon2_time_cost

@@ -20,7 +20,7 @@ DATABASE_UNAVAILABLE = (
     sa_exc.DisconnectionError,
     sa_exc.TimeoutError,
 )
-DATABASE_RETRY_AFTER_SECONDS = "5"
+RETRY_AFTER_SECONDS = "5"
 
 
 class ApiError(Exception):
@@ -39,6 +39,10 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+class StorageUnavailableError(Exception):
+    """The file store did not answer or refused a request: like a database outage, a 503."""
+
+
 def json_error(
     code: int, message: str, status: str = "error", headers: Any = None, **extra: Any
 ) -> Response:
@@ -54,6 +58,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     for error_class in DATABASE_UNAVAILABLE:
         app.register_error_handler(error_class, _database_unavailable)
+    app.register_error_handler(StorageUnavailableError, _storage_unavailable)
     app.register_error_handler(Exception, _crash)
 
 
@@ -71,10 +76,19 @@ def _http_error(error: HTTPException) -> Response:
 
 def _database_unavailable(error: Exception) -> Response:
     log.warning("database unavailable: %s", type(error).__name__)
+    return _unavailable("the database")
+
+
+def _storage_unavailable(error: StorageUnavailableError) -> Response:
+    log.warning("file storage unavailable: %s", error)
+    return _unavailable("the file storage")
+
+
+def _unavailable(what: str) -> Response:
     return json_error(
         503,
-        "Service unavailable: the database cannot be reached. Try again shortly.",
-        headers={"Retry-After": DATABASE_RETRY_AFTER_SECONDS},
+        f"Service unavailable: {what} cannot be reached. Try again shortly.",
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
     )
 
 

@@ -68,6 +68,14 @@ class PageRequest:
         return cls(min(int(raw_limit), maximum), Cursor.decode(cursor) if cursor else None)
 
 
+def parse_row_id(text: str) -> int | None:
+    """A path segment as a row id, or None when it cannot be one (the caller answers 404)."""
+    # The length check keeps int() away from huge strings (and BIGINT overflow in SQL).
+    if len(text) <= 19 and text.isascii() and text.isdigit() and 0 < int(text) <= BIGINT_MAX:
+        return int(text)
+    return None
+
+
 def newest_first(
     session: Session, model: Any, page: PageRequest
 ) -> tuple[Sequence[Any], str | None]:
@@ -81,6 +89,20 @@ def newest_first(
         return rows, None
     last = rows[page.limit - 1]
     return rows[: page.limit], Cursor(last.created_at, last.id).encode()
+
+
+def page_of(
+    session: Session,
+    model: Any,
+    key: str,
+    shape: Callable[[Any], dict[str, object]],
+    sizes: tuple[int, int],
+) -> dict[str, object]:
+    """The reply body of a list view: one page of `model` per the request's ?limit= and
+    ?cursor=, with `sizes` = (default, maximum) page size."""
+    page = PageRequest.from_query(*sizes)
+    rows, next_cursor = newest_first(session, model, page)
+    return paginated(key, rows, next_cursor, page.limit, shape)
 
 
 def paginated(

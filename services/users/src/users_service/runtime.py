@@ -7,6 +7,7 @@ from flask import current_app
 from users_service.config import Settings
 from users_service.security.passwords import PasswordHasher
 from users_service.seed_store import SeedStore
+from users_service.storage import Storage
 
 EXTENSION_KEY = "users_service.runtime"
 
@@ -18,6 +19,7 @@ class Runtime:
     hasher: PasswordHasher
     instance_id: str
     seed: SeedStore
+    storage: Storage
 
     def password_policy(self) -> dict[str, int]:
         return {

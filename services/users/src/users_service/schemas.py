@@ -24,7 +24,7 @@ from pydantic import (
 from werkzeug.http import http_date
 
 from users_service.errors import ApiError
-from users_service.models import User
+from users_service.models import StoredFile, User
 from users_service.models.user import EMAIL_MAX, USERNAME_MAX
 
 INVALID_PAYLOAD = "Invalid payload."
@@ -140,3 +140,15 @@ def user_summary(user: User) -> dict[str, object]:
 def user_status(user: User) -> dict[str, object]:
     """GET /auth/status"""
     return {**user_summary(user), "active": user.active, "admin": user.admin}
+
+
+def file_summary(record: StoredFile) -> dict[str, object]:
+    """An item of GET /files, and the data of POST /files."""
+    return {
+        "id": record.id,
+        "name": record.name,
+        "size": record.size,
+        "content_type": record.content_type,
+        "uploader": {"id": record.uploader.id, "username": record.uploader.username},
+        "created_at": http_date(record.created_at),
+    }

@@ -7,7 +7,7 @@ from users_service.errors import ApiError
 from users_service.extensions import db
 from users_service.guards import admin_required
 from users_service.models import User
-from users_service.pagination import BIGINT_MAX, PageRequest, newest_first, paginated
+from users_service.pagination import page_of, parse_row_id
 from users_service.runtime import runtime
 from users_service.schemas import UserCreate, user_summary, validate
 
@@ -22,15 +22,15 @@ DUPLICATE_MESSAGES = {
 def list_users() -> Response:
     """Users, newest first, one page at a time (?limit=, ?cursor= from `next_cursor`)."""
     settings = runtime().settings
-    page = PageRequest.from_query(settings.users_page_size, settings.users_max_page_size)
-    rows, next_cursor = newest_first(db.session, User, page)
-    return jsonify(paginated("users", rows, next_cursor, page.limit, user_summary))
+    sizes = settings.users_page_size, settings.users_max_page_size
+    return jsonify(page_of(db.session, User, "users", user_summary, sizes))
 
 
 @bp.get("/<user_id>")
 def get_user(user_id: str) -> Response:
     """One user; any id that is not a known integer is a 404."""
-    user = db.session.get(User, int(user_id)) if _is_row_id(user_id) else None
+    row_id = parse_row_id(user_id)
+    user = db.session.get(User, row_id) if row_id is not None else None
     if user is None:
         raise ApiError(404, "User does not exist", "fail")
     return jsonify(status="success", data=user_summary(user))
@@ -46,8 +46,3 @@ def add_user() -> tuple[Response, int]:
     except accounts.DuplicateUserError as error:
         raise ApiError(400, DUPLICATE_MESSAGES[error.field], "fail") from error
     return jsonify(status="success", message=f"{user.email} was added!"), 201
-
-
-def _is_row_id(text: str) -> bool:
-    # The length check keeps int() away from huge strings (and BIGINT overflow in SQL).
-    return len(text) <= 19 and text.isascii() and text.isdigit() and 0 < int(text) <= BIGINT_MAX

@@ -1,0 +1,52 @@
+"""files and file_blobs
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-21
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from users_service.models.base import UTCDateTime
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "files",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("name", sa.String(255), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("content_type", sa.String(255), nullable=False),
+        sa.Column("uploader_id", sa.Integer(), nullable=False),
+        sa.Column("storage_key", sa.String(1024), nullable=True),
+        sa.Column("created_at", UTCDateTime(), server_default=sa.func.now(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_files"),
+        sa.ForeignKeyConstraint(["uploader_id"], ["users.id"], name="fk_files_uploader_id_users"),
+        sa.UniqueConstraint("storage_key", name="uq_files_storage_key"),
+    )
+    op.create_index("ix_files_uploader_id", "files", ["uploader_id"])
+    op.create_index("ix_files_created_at_id", "files", ["created_at", "id"])
+    op.create_table(
+        "file_blobs",
+        sa.Column("file_id", sa.Integer(), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("file_id", name="pk_file_blobs"),
+        sa.ForeignKeyConstraint(
+            ["file_id"], ["files.id"], name="fk_file_blobs_file_id_files", ondelete="CASCADE"
+        ),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("file_blobs")
+    op.drop_index("ix_files_created_at_id", table_name="files")
+    op.drop_index("ix_files_uploader_id", table_name="files")
+    op.drop_table("files")
