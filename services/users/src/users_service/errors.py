@@ -21,6 +21,8 @@ DATABASE_UNAVAILABLE = (
     sa_exc.TimeoutError,
 )
 DATABASE_RETRY_AFTER_SECONDS = "5"
+DATABASE_DOWN_MESSAGE = "Service unavailable: the database cannot be reached. Try again shortly."
+CRASH_MESSAGE = "Internal server error."
 
 
 class ApiError(Exception):
@@ -65,11 +67,11 @@ def _database_unavailable(error: Exception) -> Response:
     log.warning("database unavailable: %s", type(error).__name__)
     return json_error(
         503,
-        "Service unavailable: the database cannot be reached. Try again shortly.",
+        DATABASE_DOWN_MESSAGE,
         headers={"Retry-After": DATABASE_RETRY_AFTER_SECONDS},
     )
 
 
 def _crash(error: Exception) -> Response:
     log.error("unhandled error in request %s", g.get("request_id"), exc_info=error)
-    return json_error(500, "Internal server error.")
+    return json_error(500, CRASH_MESSAGE)

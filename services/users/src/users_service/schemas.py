@@ -1,4 +1,4 @@
-"""The wire format: request models that validate input, and functions that shape output.
+"""The wire format of requests: models that validate input (replies are in `replies`).
 
 Request models are strict (a number is not a string, a string is not a boolean) and never
 echo submitted values back, so a password cannot leak into an error reply.
@@ -21,10 +21,8 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from werkzeug.http import http_date
 
 from users_service.errors import ApiError
-from users_service.models import User
 from users_service.models.user import EMAIL_MAX, USERNAME_MAX
 
 INVALID_PAYLOAD = "Invalid payload."
@@ -119,18 +117,3 @@ def problems(error: ValidationError) -> list[dict[str, str]]:
         }
         for item in error.errors(include_input=False, include_url=False, include_context=False)
     ]
-
-
-def user_summary(user: User) -> dict[str, object]:
-    """An item of GET /users, and GET /users/<id> (where `id` is an added key)."""
-    return {
-        "id": user.id,
-        "username": user.username,
-        "email": user.email,
-        "created_at": http_date(user.created_at),
-    }
-
-
-def user_status(user: User) -> dict[str, object]:
-    """GET /auth/status"""
-    return {**user_summary(user), "active": user.active, "admin": user.admin}
