@@ -24,6 +24,7 @@ Row = TypeVar("Row")
 BIGINT_MAX = 2**63 - 1
 MAX_CURSOR_LENGTH = 200  # the service's own cursors are about 60 characters
 INVALID_QUERY = "Invalid query parameter."
+NOT_A_CURSOR = "not a cursor returned by this service"
 MAX_LIMIT_DIGITS = 9  # keeps int() away from huge strings; the page size is capped anyway
 
 
@@ -39,7 +40,8 @@ class PageQuery(BaseModel):
     cursor: str | None = Field(
         None,
         max_length=MAX_CURSOR_LENGTH,
-        description="`data.next_cursor` of the previous page; omit it for the first page.",
+        description="`data.next_cursor` of the previous page (opaque); omit it for the first page.",
+        json_schema_extra={"format": "page-cursor", "pattern": "^[A-Za-z0-9_-]*$"},
     )
 
 
@@ -115,7 +117,7 @@ def paginated(
 
 
 def _bad_cursor() -> ApiError:
-    return _bad_parameter("cursor", "not a cursor returned by this service")
+    return _bad_parameter("cursor", NOT_A_CURSOR)
 
 
 def _bad_parameter(name: str, problem: str) -> ApiError:

@@ -8,7 +8,7 @@ import json
 import unicodedata
 from typing import Annotated, Any, TypeVar
 
-from flask import request
+from flask import has_app_context, request
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -24,12 +24,16 @@ from pydantic import (
 
 from users_service.errors import ApiError
 from users_service.models.user import EMAIL_MAX, USERNAME_MAX
+from users_service.runtime import runtime
 
 INVALID_PAYLOAD = "Invalid payload."
+DEFAULT_PASSWORD_POLICY = {"min_length": 8, "max_length": 1024}
 Model = TypeVar("Model", bound=BaseModel)
 # Control, format (bidi overrides) and line-separator characters would make names
 # unprintable, spoofable in a UI, and logs forgeable.
 INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+# "Not only white space", anchored at both ends so that every tool reads it the same way.
+NOT_BLANK = r"^\s*\S[\s\S]*$"
 
 
 def _printable(name: str) -> str:
@@ -38,12 +42,31 @@ def _printable(name: str) -> str:
     return name
 
 
+def _document_password_policy(schema: dict[str, Any]) -> None:
+    """/openapi.json shows the app's own policy (it is built in an app context)."""
+    policy = runtime().password_policy() if has_app_context() else DEFAULT_PASSWORD_POLICY
+    schema.update(minLength=policy["min_length"], maxLength=policy["max_length"], pattern=NOT_BLANK)
+
+
 Username = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=USERNAME_MAX),
     AfterValidator(_printable),
+    # `format` names the rule JSON Schema cannot express, for readers and for the fuzzer.
+    Field(
+        description="Surrounding white space is stripped; no control, format or "
+        "line-separator characters.",
+        json_schema_extra={"format": "username", "pattern": NOT_BLANK},
+    ),
 ]
-Email = Annotated[EmailStr, Field(max_length=EMAIL_MAX)]
+Email = Annotated[
+    EmailStr,
+    Field(
+        max_length=EMAIL_MAX,
+        description="Checked by email-validator: special-use or reserved domains "
+        "(such as .test or .localhost) are refused.",
+    ),
+]
 
 
 class _Strict(BaseModel):
@@ -62,13 +85,16 @@ class UserCreate(_Strict):
 
     username: Username
     email: Email
-    password: StrictStr
+    password: StrictStr = Field(
+        description="PASSWORD_MIN_LENGTH to PASSWORD_MAX_LENGTH characters, not only white space.",
+        json_schema_extra=_document_password_policy,
+    )
 
     @field_validator("password")
     @classmethod
     def _password_policy(cls, password: str, info: ValidationInfo) -> str:
-        policy = info.context or {}
-        minimum, maximum = policy.get("min_length", 8), policy.get("max_length", 1024)
+        policy = {**DEFAULT_PASSWORD_POLICY, **(info.context or {})}
+        minimum, maximum = policy["min_length"], policy["max_length"]
         if not minimum <= len(password) <= maximum:
             raise ValueError(f"password must be {minimum} to {maximum} characters long")
         if not password.strip():

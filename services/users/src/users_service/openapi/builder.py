@@ -28,6 +28,12 @@ def openapi_document(app: Flask) -> dict[str, Any]:
 
 
 def build_document(app: Flask) -> dict[str, Any]:
+    """In an app context: some schemas show the app's settings (the password policy)."""
+    with app.app_context():
+        return _document(app)
+
+
+def _document(app: Flask) -> dict[str, Any]:
     routes = documented_routes(app)
     replies = {route: replies_of(route) for route in routes}
     refs, schemas = model_refs(collect_models(routes, replies))
