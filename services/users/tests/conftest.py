@@ -8,6 +8,7 @@ revocation across instances).
 import os
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from users_service.models import User
 from users_service.runtime import runtime
 from users_service.schemas import UserCreate
 
+from gunicorn_server import Serve, Server, running_gunicorn, server_env
 from helpers import FAST_HASHING, PASSWORD, UNREACHABLE_DATABASE, Member, bearer, dispose_engine
 from s3_server import Bucket, running_moto
 
@@ -257,3 +259,22 @@ def member(make_user: Callable[..., User], login: Callable[..., str]) -> Member:
 @pytest.fixture
 def tmp_seed_file(tmp_path: Path) -> Path:
     return tmp_path / "seed"
+
+
+@pytest.fixture
+def serve(app: Flask, settings: Settings, database_url: str, tmp_path: Path) -> Serve:
+    """Run gunicorn against the test database; `app` empties the tables afterwards."""
+    assert settings.secret_key is not None
+
+    def start(**overrides: str) -> AbstractContextManager[Server]:
+        defaults = {
+            "APP_ENV": "testing",
+            "DATABASE_URL": database_url,
+            "DATA_DIR": str(tmp_path),
+            "SECRET_KEY": settings.secret_key.get_secret_value(),  # type: ignore[union-attr]
+            **{k.upper(): str(v) for k, v in FAST_HASHING.items()},
+        }
+        env = server_env(**{**defaults, **overrides})
+        return running_gunicorn(env, tmp_path / f"gunicorn-{env['PORT']}.log")
+
+    return start

@@ -6,8 +6,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,10 @@ class Server:
             if line.startswith("{"):
                 entries.append(json.loads(line))
         return entries
+
+
+# The `serve` fixture: `with serve(**env_overrides) as server: ...`
+Serve = Callable[..., AbstractContextManager[Server]]
 
 
 def server_env(**overrides: str) -> dict[str, str]:

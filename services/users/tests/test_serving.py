@@ -6,19 +6,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import requests
-from flask import Flask
 
-from users_service.config import Settings
-
-from gunicorn_server import Server, running_gunicorn, server_env
-from helpers import FAST_HASHING, PASSWORD, bearer, register_body
+from gunicorn_server import Serve, Server, server_env
+from helpers import PASSWORD, bearer, register_body
 from tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.serving
@@ -28,27 +24,7 @@ PRODUCTION_HASHING = {
     "ARGON2_PARALLELISM": "1",
 }
 
-Serve = Callable[..., AbstractContextManager[Server]]
 MAX_SEED_BATCHES = 20
-
-
-@pytest.fixture
-def serve(app: Flask, settings: Settings, database_url: str, tmp_path: Path) -> Serve:
-    """Run gunicorn against the test database; `app` empties the tables afterwards."""
-    assert settings.secret_key is not None
-
-    def start(**overrides: str) -> AbstractContextManager[Server]:
-        defaults = {
-            "APP_ENV": "testing",
-            "DATABASE_URL": database_url,
-            "DATA_DIR": str(tmp_path),
-            "SECRET_KEY": settings.secret_key.get_secret_value(),  # type: ignore[union-attr]
-            **{k.upper(): str(v) for k, v in FAST_HASHING.items()},
-        }
-        env = server_env(**{**defaults, **overrides})
-        return running_gunicorn(env, tmp_path / f"gunicorn-{env['PORT']}.log")
-
-    return start
 
 
 def test_seed_is_the_same_in_every_worker_process(serve: Serve) -> None:

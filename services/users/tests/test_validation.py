@@ -140,6 +140,14 @@ def test_login_wrong_type_is_refused(client: FlaskClient, field: str, value: Any
     assert_invalid(reply, "error", field)
 
 
+def test_login_with_a_nul_in_the_email_is_an_unknown_user(client: FlaskClient) -> None:
+    """Found by the fuzz tests: PostgreSQL text cannot hold NUL, and the lookup crashed (500).
+    No stored email has one, so it is the same 404 as any unknown email."""
+    reply = client.post("/auth/login", json={"email": "a\x00@example.com", "password": PASSWORD})
+    assert reply.status_code == 404
+    assert reply.get_json()["message"] == "User does not exist."
+
+
 @pytest.mark.parametrize("field", ["email", "password"])
 def test_login_missing_field_is_refused(client: FlaskClient, field: str) -> None:
     """Login without email or password is `Invalid payload.`"""

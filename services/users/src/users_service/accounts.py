@@ -53,6 +53,8 @@ def _refuse_duplicate(session: Session, username: str, email: str) -> None:
 
 
 def find_by_email(session: Session, email: str) -> User | None:
+    if "\x00" in email:  # PostgreSQL text cannot hold NUL: no stored email has one
+        return None
     return session.scalars(select(User).where(func.lower(User.email) == func.lower(email))).first()
 
 

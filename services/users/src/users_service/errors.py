@@ -21,6 +21,15 @@ DATABASE_UNAVAILABLE = (
     sa_exc.TimeoutError,
 )
 RETRY_AFTER_SECONDS = "5"
+CRASH_MESSAGE = "Internal server error."
+
+
+def unavailable_message(what: str) -> str:
+    return f"Service unavailable: {what} cannot be reached. Try again shortly."
+
+
+DATABASE_DOWN_MESSAGE = unavailable_message("the database")
+STORAGE_DOWN_MESSAGE = unavailable_message("the file storage")
 
 
 class ApiError(Exception):
@@ -76,22 +85,22 @@ def _http_error(error: HTTPException) -> Response:
 
 def _database_unavailable(error: Exception) -> Response:
     log.warning("database unavailable: %s", type(error).__name__)
-    return _unavailable("the database")
+    return _unavailable(DATABASE_DOWN_MESSAGE)
 
 
 def _storage_unavailable(error: StorageUnavailableError) -> Response:
     log.warning("file storage unavailable: %s", error)
-    return _unavailable("the file storage")
+    return _unavailable(STORAGE_DOWN_MESSAGE)
 
 
-def _unavailable(what: str) -> Response:
+def _unavailable(message: str) -> Response:
     return json_error(
         503,
-        f"Service unavailable: {what} cannot be reached. Try again shortly.",
+        message,
         headers={"Retry-After": RETRY_AFTER_SECONDS},
     )
 
 
 def _crash(error: Exception) -> Response:
     log.error("unhandled error in request %s", g.get("request_id"), exc_info=error)
-    return json_error(500, "Internal server error.")
+    return json_error(500, CRASH_MESSAGE)

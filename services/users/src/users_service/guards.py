@@ -20,6 +20,8 @@ EXPIRED_TOKEN = "Signature expired. Please log in again."  # noqa: S105
 INVALID_TOKEN = "Invalid token. Please log in again."  # noqa: S105
 UNKNOWN_USER = "Something went wrong. Please contact us."
 NOT_ADMIN = "You do not have permission to do that."
+# Each guard marks the view it wraps, so /openapi.json documents exactly what it enforces.
+GUARD_ATTRIBUTE = "auth_guard"
 
 
 def login_required(view: View) -> View:
@@ -29,6 +31,7 @@ def login_required(view: View) -> View:
         g.current_user = _active_user(g.token_claims)
         return view(*args, **kwargs)
 
+    setattr(wrapper, GUARD_ATTRIBUTE, "login")
     return cast(View, wrapper)
 
 
@@ -41,7 +44,15 @@ def admin_required(view: View) -> View:
             raise ApiError(401, NOT_ADMIN)
         return view(*args, **kwargs)
 
-    return login_required(cast(View, wrapper))
+    guarded = login_required(cast(View, wrapper))
+    setattr(guarded, GUARD_ATTRIBUTE, "admin")
+    return guarded
+
+
+def guard_of(view: Callable[..., Any]) -> str | None:
+    """`login`, `admin`, or None for a public view."""
+    guard: str | None = getattr(view, GUARD_ATTRIBUTE, None)
+    return guard
 
 
 def current_user() -> User:

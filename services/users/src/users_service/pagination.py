@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import request
+from pydantic import BaseModel, Field
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,26 @@ from users_service.errors import ApiError
 Row = TypeVar("Row")
 BIGINT_MAX = 2**63 - 1
 MAX_CURSOR_LENGTH = 200  # the service's own cursors are about 60 characters
+INVALID_QUERY = "Invalid query parameter."
+NOT_A_CURSOR = "not a cursor returned by this service"
+MAX_LIMIT_DIGITS = 9  # keeps int() away from huge strings; the page size is capped anyway
+
+
+class PageQuery(BaseModel):
+    """The query of every list. It documents what `PageRequest.from_query` accepts."""
+
+    limit: int | None = Field(
+        None,
+        ge=1,
+        le=10**MAX_LIMIT_DIGITS - 1,
+        description="Items per page; defaults to USERS_PAGE_SIZE, capped at USERS_MAX_PAGE_SIZE.",
+    )
+    cursor: str | None = Field(
+        None,
+        max_length=MAX_CURSOR_LENGTH,
+        description="`data.next_cursor` of the previous page (opaque); omit it for the first page.",
+        json_schema_extra={"format": "page-cursor", "pattern": "^[A-Za-z0-9_-]*$"},
+    )
 
 
 @dataclass(frozen=True)
@@ -60,7 +81,7 @@ class PageRequest:
         """Read ?limit= (capped at `maximum`) and ?cursor= from the request."""
         raw_limit = request.args.get("limit", str(default))
         if (
-            not (len(raw_limit) <= 9 and raw_limit.isascii() and raw_limit.isdigit())
+            not (len(raw_limit) <= MAX_LIMIT_DIGITS and raw_limit.isascii() and raw_limit.isdigit())
             or int(raw_limit) < 1
         ):
             raise _bad_parameter("limit", "must be a positive integer")
@@ -91,11 +112,11 @@ def newest_first(
     return rows[: page.limit], Cursor(last.created_at, last.id).encode()
 
 
-def page_of(
+def list_page(
     session: Session,
     model: Any,
     key: str,
-    shape: Callable[[Any], dict[str, object]],
+    shape: Callable[[Any], BaseModel],
     sizes: tuple[int, int],
 ) -> dict[str, object]:
     """The reply body of a list view: one page of `model` per the request's ?limit= and
@@ -110,19 +131,17 @@ def paginated(
     rows: Sequence[Row],
     next_cursor: str | None,
     limit: int,
-    shape: Callable[[Row], dict[str, object]],
+    shape: Callable[[Row], BaseModel],
 ) -> dict[str, object]:
-    """The reply body every list shares."""
-    return {
-        "status": "success",
-        "data": {key: [shape(row) for row in rows], "next_cursor": next_cursor, "limit": limit},
-    }
+    """The reply body every list shares (documented by `replies.page_of`)."""
+    items = [shape(row).model_dump(mode="json") for row in rows]
+    return {"status": "success", "data": {key: items, "next_cursor": next_cursor, "limit": limit}}
 
 
 def _bad_cursor() -> ApiError:
-    return _bad_parameter("cursor", "not a cursor returned by this service")
+    return _bad_parameter("cursor", NOT_A_CURSOR)
 
 
 def _bad_parameter(name: str, problem: str) -> ApiError:
     errors = [{"field": name, "message": problem, "type": "query"}]
-    return ApiError(400, "Invalid query parameter.", "fail", errors=errors)
+    return ApiError(400, INVALID_QUERY, "fail", errors=errors)

@@ -1,4 +1,4 @@
-"""The wire format: request models that validate input, and functions that shape output.
+"""The wire format of requests: models that validate input (replies are in `replies`).
 
 Request models are strict (a number is not a string, a string is not a boolean) and never
 echo submitted values back, so a password cannot leak into an error reply.
@@ -8,7 +8,7 @@ import json
 import unicodedata
 from typing import Annotated, Any, TypeVar
 
-from flask import request
+from flask import has_app_context, request
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -21,17 +21,19 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from werkzeug.http import http_date
 
 from users_service.errors import ApiError
-from users_service.models import StoredFile, User
 from users_service.models.user import EMAIL_MAX, USERNAME_MAX
+from users_service.runtime import runtime
 
 INVALID_PAYLOAD = "Invalid payload."
+DEFAULT_PASSWORD_POLICY = {"min_length": 8, "max_length": 1024}
 Model = TypeVar("Model", bound=BaseModel)
 # Control, format (bidi overrides) and line-separator characters would make names
 # unprintable, spoofable in a UI, and logs forgeable.
 INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+# "Not only white space", anchored at both ends so that every tool reads it the same way.
+NOT_BLANK = r"^\s*\S[\s\S]*$"
 
 
 def _printable(name: str) -> str:
@@ -40,12 +42,31 @@ def _printable(name: str) -> str:
     return name
 
 
+def _document_password_policy(schema: dict[str, Any]) -> None:
+    """/openapi.json shows the app's own policy (it is built in an app context)."""
+    policy = runtime().password_policy() if has_app_context() else DEFAULT_PASSWORD_POLICY
+    schema.update(minLength=policy["min_length"], maxLength=policy["max_length"], pattern=NOT_BLANK)
+
+
 Username = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=USERNAME_MAX),
     AfterValidator(_printable),
+    # `format` names the rule JSON Schema cannot express, for readers and for the fuzzer.
+    Field(
+        description="Surrounding white space is stripped; no control, format or "
+        "line-separator characters.",
+        json_schema_extra={"format": "username", "pattern": NOT_BLANK},
+    ),
 ]
-Email = Annotated[EmailStr, Field(max_length=EMAIL_MAX)]
+Email = Annotated[
+    EmailStr,
+    Field(
+        max_length=EMAIL_MAX,
+        description="Checked by email-validator: special-use or reserved domains "
+        "(such as .test or .localhost) are refused.",
+    ),
+]
 
 
 class _Strict(BaseModel):
@@ -65,18 +86,27 @@ class RefreshRequest(_Strict):
     refresh_token: Annotated[StrictStr, StringConstraints(min_length=1, max_length=512)]
 
 
+class UploadForm(BaseModel):
+    """POST /files: a multipart/form-data body with one part (read by uploads.receive)."""
+
+    file: bytes = Field(min_length=1, description="The file; at most UPLOAD_MAX_BYTES.")
+
+
 class UserCreate(_Strict):
     """POST /auth/register and POST /users"""
 
     username: Username
     email: Email
-    password: StrictStr
+    password: StrictStr = Field(
+        description="PASSWORD_MIN_LENGTH to PASSWORD_MAX_LENGTH characters, not only white space.",
+        json_schema_extra=_document_password_policy,
+    )
 
     @field_validator("password")
     @classmethod
     def _password_policy(cls, password: str, info: ValidationInfo) -> str:
-        policy = info.context or {}
-        minimum, maximum = policy.get("min_length", 8), policy.get("max_length", 1024)
+        policy = {**DEFAULT_PASSWORD_POLICY, **(info.context or {})}
+        minimum, maximum = policy["min_length"], policy["max_length"]
         if not minimum <= len(password) <= maximum:
             raise ValueError(f"password must be {minimum} to {maximum} characters long")
         if not password.strip():
@@ -125,30 +155,3 @@ def problems(error: ValidationError) -> list[dict[str, str]]:
         }
         for item in error.errors(include_input=False, include_url=False, include_context=False)
     ]
-
-
-def user_summary(user: User) -> dict[str, object]:
-    """An item of GET /users, and GET /users/<id> (where `id` is an added key)."""
-    return {
-        "id": user.id,
-        "username": user.username,
-        "email": user.email,
-        "created_at": http_date(user.created_at),
-    }
-
-
-def user_status(user: User) -> dict[str, object]:
-    """GET /auth/status"""
-    return {**user_summary(user), "active": user.active, "admin": user.admin}
-
-
-def file_summary(record: StoredFile) -> dict[str, object]:
-    """An item of GET /files, and the data of POST /files."""
-    return {
-        "id": record.id,
-        "name": record.name,
-        "size": record.size,
-        "content_type": record.content_type,
-        "uploader": {"id": record.uploader.id, "username": record.uploader.username},
-        "created_at": http_date(record.created_at),
-    }

@@ -25,6 +25,8 @@ from users_service.schemas import INVALID_PAYLOAD
 from users_service.storage import Storage
 
 FIELD = "file"
+FILE_TOO_LARGE = "File too large."
+NO_SUCH_FILE = "File does not exist."
 MULTIPART = "multipart/form-data"
 # RFC 6838 names: type/subtype, each at most 127 characters (werkzeug lower-cases them).
 MIME_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
@@ -74,7 +76,7 @@ def open_file(
     record = session.get(StoredFile, row_id) if row_id is not None else None
     chunks = storage.open(session, record) if record is not None else None
     if record is None or chunks is None:
-        raise ApiError(404, "File does not exist.", "fail")
+        raise ApiError(404, NO_SUCH_FILE, "fail")
     return record, chunks
 
 
@@ -107,4 +109,4 @@ def _invalid(field: str, message: str, kind: str) -> ApiError:
 
 def _too_large(max_bytes: int) -> ApiError:
     problem = {"field": FIELD, "message": f"must be at most {max_bytes} bytes", "type": "too_large"}
-    return ApiError(413, "File too large.", errors=[problem])
+    return ApiError(413, FILE_TOO_LARGE, errors=[problem])

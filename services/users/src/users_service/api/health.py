@@ -1,23 +1,32 @@
 """Liveness and readiness, for the load balancer and the orchestrator."""
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response
 
-from users_service.errors import DATABASE_UNAVAILABLE, json_error
+from users_service.errors import DATABASE_UNAVAILABLE
 from users_service.extensions import db
+from users_service.openapi import ReplyDoc, documented
+from users_service.replies import Checks, Message, NotReadyReply, ReadyReply, send
 
 bp = Blueprint("health", __name__)
 READY_TIMEOUT_MS = 1000
+NOT_READY = "Not ready: the database cannot be reached."
 
 
 @bp.get("/ping")
-def ping() -> Response:
+@documented("Liveness", replies={200: Message}, database=False)
+def ping() -> tuple[Response, int]:
     """Liveness: answers without touching the database, so a database outage does not make
     the load balancer kill healthy instances."""
-    return jsonify(status="success", message="pong!")
+    return send(Message(message="pong!"))
 
 
 @bp.get("/ready")
-def ready() -> Response:
+@documented(
+    "Readiness",
+    replies={200: ReadyReply, 503: ReplyDoc("The database is unreachable.", NotReadyReply)},
+    database=False,  # its own 503 above: a database failure never escapes this view
+)
+def ready() -> tuple[Response, int]:
     """Readiness: 200 when the database answers within a second, else 503."""
     try:
         with db.engine.connect() as connection:
@@ -25,7 +34,6 @@ def ready() -> Response:
                 connection.exec_driver_sql(f"SET LOCAL statement_timeout = {READY_TIMEOUT_MS}")
             connection.exec_driver_sql("SELECT 1")
     except DATABASE_UNAVAILABLE:
-        return json_error(
-            503, "Not ready: the database cannot be reached.", checks={"database": "unavailable"}
-        )
-    return jsonify(status="success", message="ready", checks={"database": "ok"})
+        down = Checks(database="unavailable")
+        return send(NotReadyReply(status="error", message=NOT_READY, checks=down), 503)
+    return send(ReadyReply(message="ready", checks=Checks(database="ok")))

@@ -1,22 +1,31 @@
 """Seed 004's value app: GET / and POST / on this instance (per-instance by design)."""
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response
 
+from users_service.openapi import ReplyDoc, documented
+from users_service.replies import SeedReply, send
 from users_service.runtime import runtime
 from users_service.schemas import SeedValue, validate
 
 bp = Blueprint("seed", __name__)
+SEED_TEXT = ReplyDoc(
+    "The seed as a plain-text integer.",
+    media_type="text/plain",
+    schema={"type": "string", "pattern": "^-?[0-9]+$", "examples": ["100"]},
+)
 
 
 @bp.get("/")
+@documented("Read the seed", replies={200: SEED_TEXT}, database=False)
 def get_seed() -> Response:
     """The seed as a plain-text integer, e.g. `100` (default `0`)."""
     return Response(str(runtime().seed.get()), mimetype="text/plain")
 
 
 @bp.post("/")
-def set_seed() -> Response:
+@documented("Set the seed", body=SeedValue, replies={200: SeedReply}, database=False)
+def set_seed() -> tuple[Response, int]:
     """Set this instance's seed from JSON `{"num": <integer>}`."""
     value = validate(SeedValue).num
     runtime().seed.set(value)
-    return jsonify(status="success", message="Seed updated.", num=value)
+    return send(SeedReply(message="Seed updated.", num=value))
