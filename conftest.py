@@ -5,10 +5,14 @@ test into failures, so CI can never go green by quietly testing less.
 """
 
 import os
+import time
+from pathlib import Path
 
 import pytest
 
 STRICT = os.environ.get("STRICT_TESTS") == "1"
+ARTIFACTS = Path(__file__).parent / "test-artifacts"
+STARTED = time.time()
 
 
 def pytest_report_header() -> list[str]:
@@ -29,3 +33,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     if STRICT and report.skipped:
         report.outcome = "failed"
         report.longrepr = f"skipped in strict mode (CI): {report.longrepr}"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Name the files (screenshots) that this run wrote, so the output leads to them."""
+    written = sorted(p for p in ARTIFACTS.glob("*") if p.stat().st_mtime >= STARTED)
+    if written:
+        terminalreporter.section("test artifacts")
+        for path in written:
+            terminalreporter.write_line(f"{path} ({path.stat().st_size // 1024} KiB)")
