@@ -1,0 +1,91 @@
+"""Repeated measurements, taken in rounds so that a noisy spell on the machine touches every
+scenario of a round alike, summarised by medians.
+
+Every round starts with the reference (the ceiling), and each result is divided by the
+reference measured in its own round: on a shared machine whose load drifts over minutes,
+that ratio is steadier than either figure alone."""
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bench import wrk
+from bench.options import Options
+from bench.scenarios import Scenario
+from bench.wrk import Result
+
+SETTLE_S = 0.5  # lets requests still in flight (a queued login) finish between runs
+
+
+@dataclass(frozen=True)
+class Step:
+    """Something measured once per round: one wrk load, or several side by side."""
+
+    key: str
+    run: Callable[[int], dict[str, Result]]  # duration in seconds -> results by key
+
+
+def single(scenario: Scenario) -> Step:
+    return Step(scenario.key, lambda seconds: {scenario.key: wrk.run(scenario.load, seconds)})
+
+
+def alongside(probe: Scenario, saturating: Scenario) -> Step:
+    """The probe's latency while the saturating load runs for the same time."""
+
+    def run(seconds: int) -> dict[str, Result]:
+        background = wrk.start(saturating.load, seconds)
+        result = wrk.run(probe.load, seconds)
+        return {probe.key: result, f"{saturating.key}_alongside": wrk.finish(background, seconds)}
+
+    return Step(probe.key, run)
+
+
+@dataclass
+class Measurements:
+    opts: Options
+    samples: dict[str, list[Result]] = field(default_factory=dict)
+    ratios: dict[str, list[float]] = field(default_factory=dict)  # to the round's reference
+    _warmed: set[str] = field(default_factory=set)
+
+    def rounds(self, reference: Step, steps: list[Step]) -> None:
+        for round_number in range(1, self.opts.runs + 1):
+            baseline = self._measure(reference, round_number)[reference.key].requests_per_s
+            for step in steps:
+                for key, result in self._measure(step, round_number).items():
+                    self.ratios.setdefault(key, []).append(result.requests_per_s / baseline)
+
+    def _measure(self, step: Step, round_number: int) -> dict[str, Result]:
+        self._warm_up(step)
+        results = step.run(self.opts.duration_s)
+        for key, result in results.items():
+            self.samples.setdefault(key, []).append(result)
+            _progress(round_number, self.opts.runs, key, result)
+        time.sleep(SETTLE_S)
+        return results
+
+    def medians(self, key: str) -> dict[str, Any]:
+        runs = self.samples[key]
+        return {
+            "requests_per_s": statistics.median(r.requests_per_s for r in runs),
+            "p50_ms": statistics.median(r.p50_ms for r in runs),
+            "p99_ms": statistics.median(r.p99_ms for r in runs),
+            "ratio": statistics.median(self.ratios.get(key, [1.0])),
+            "errors": sum(r.errors for r in runs),
+            "runs": [asdict(r) for r in runs],
+        }
+
+    def _warm_up(self, step: Step) -> None:
+        if step.key not in self._warmed:
+            step.run(self.opts.warmup_s)
+            self._warmed.add(step.key)
+
+
+def _progress(round_number: int, runs: int, key: str, result: Result) -> None:
+    errors = f", {result.errors} errors" if result.errors else ""
+    print(
+        f"  [{round_number}/{runs}] {key:<26} {result.requests_per_s:9.1f} req/s"
+        f"  p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms{errors}",
+        flush=True,
+    )

@@ -1,0 +1,157 @@
+"""One benchmark run, start to finish: database, cold starts, load phases, report."""
+
+import os
+import platform
+import secrets
+import statistics
+import subprocess
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import client, plot, report, scenarios, wrk
+from bench.database import EMAIL_FORMAT, Seeder, bench_database, reset_and_migrate
+from bench.measure import Measurements, Step, alongside, single
+from bench.options import Options
+from bench.processes import (
+    CEILING_APP,
+    SERVICE_APP,
+    Server,
+    production_env,
+    running,
+    start,
+    stop,
+    tree_memory_kib,
+)
+
+
+def main() -> None:
+    opts = Options.from_env()
+    wrk.ensure_wrk()
+    logs = Path(tempfile.mkdtemp(prefix="users-bench-"))
+    print(f"gunicorn logs in {logs}", flush=True)
+    background = busy_fraction()
+    began = time.monotonic()
+    with bench_database(opts.database_url) as url:
+        env = production_env(url, opts.service_env)
+        reset_and_migrate(env)
+        cold = cold_starts(opts, env, logs)
+        with (
+            running(SERVICE_APP, env, logs / "service.log") as service,
+            running(CEILING_APP, env, logs / "ceiling.log") as ceiling,
+        ):
+            measurements, labels = load_phases(opts, url, service, ceiling)
+            memory = tree_memory_kib(service.process.pid)
+    context = _context(opts, time.monotonic() - began)
+    context["cpu_busy_before_run"] = round(background, 2)
+    context["cpu_busy_after_run"] = round(busy_fraction(), 2)
+    summary = report.summarise(measurements, labels, cold, memory, context)
+    report.write(summary, opts.out_dir)
+    plot.write(summary, opts.out_dir / "bench.png")
+    print("\n" + report.markdown(summary) + f"\nwritten to {opts.out_dir}/bench.{{json,md,png}}")
+
+
+def cold_starts(opts: Options, env: dict[str, str], logs: Path) -> list[float]:
+    """Seconds from spawning gunicorn to the first 200 from /ping, one fresh start each."""
+    samples = []
+    for attempt in range(1, opts.cold_starts + 1):
+        server = start(SERVICE_APP, env, logs / "cold-start.log")
+        stop(server.process)
+        samples.append(server.started_after_s)
+        print(f"  cold start {attempt}/{opts.cold_starts}: {server.started_after_s:.3f} s")
+    print(f"  cold start median {statistics.median(samples):.3f} s", flush=True)
+    return samples
+
+
+def load_phases(
+    opts: Options, url: str, service: Server, ceiling: Server
+) -> tuple[Measurements, dict[str, str]]:
+    """One phase per table size, each in rounds that start with the ceiling: GET /users, and
+    at the largest size every other endpoint too."""
+    password = secrets.token_urlsafe(12)
+    client.register(service.base_url, "bench1", EMAIL_FORMAT % 1, password)
+    seeder = Seeder(url, EMAIL_FORMAT % 1)
+    measurements = Measurements(opts)
+    bare = scenarios.ceiling(opts, ceiling.base_url)
+    reference, labels = single(bare), {bare.key: bare.label}
+    try:
+        for size in opts.sizes:
+            seeder.grow_to(size)
+            print(f"{size:,} users", flush=True)
+            steps = [_users_page(opts, service, size, labels)]
+            if size == opts.sizes[-1]:
+                steps += _endpoints(opts, service, seeder, password, labels)
+            measurements.rounds(reference, steps)
+    finally:
+        seeder.close()
+    return measurements, labels
+
+
+def _users_page(opts: Options, service: Server, size: int, labels: dict[str, str]) -> Step:
+    page = scenarios.users_page(opts, service.base_url, size)
+    labels[page.key] = page.label
+    return single(page)
+
+
+def _endpoints(
+    opts: Options, service: Server, seeder: Seeder, password: str, labels: dict[str, str]
+) -> list[Step]:
+    base = service.base_url
+    first, last = seeder.id_range()
+    token = client.login(base, EMAIL_FORMAT % 1, password)
+    login = scenarios.login(opts, base, last - first + 1, password)
+    probe = scenarios.ping_probe(base)
+    measured = [
+        scenarios.ping(opts, base),
+        scenarios.user_by_id(opts, base, first, last),
+        scenarios.auth_status(opts, base, token),
+        login,
+    ]
+    labels.update({s.key: s.label for s in [*measured, probe]})
+    labels[f"{login.key}_alongside"] = f"{login.label} (beside the /ping probe)"
+    return [*(single(s) for s in measured), alongside(probe, login)]
+
+
+def busy_fraction(seconds: float = 2.0) -> float:
+    """How busy the machine's CPUs are without us: other work skews every figure."""
+
+    def sample() -> tuple[int, int]:
+        fields = [int(n) for n in Path("/proc/stat").read_text().split()[1:9]]
+        idle = fields[3] + fields[4]  # idle + iowait
+        return sum(fields) - idle, sum(fields)
+
+    busy0, total0 = sample()
+    time.sleep(seconds)
+    busy1, total1 = sample()
+    return (busy1 - busy0) / max(total1 - total0, 1)
+
+
+def _context(opts: Options, elapsed_s: float) -> dict[str, object]:
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - git from PATH, like make
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit,
+        "machine": _machine(),
+        "python": platform.python_version(),
+        "runs": opts.runs,
+        "duration_s": opts.duration_s,
+        "connections": opts.connections,
+        "login_connections": opts.login_connections,
+        "probe": f"{scenarios.PROBE_CONNECTIONS} connections, {scenarios.PROBE_PAUSE_MS} ms apart",
+        "elapsed_s": round(elapsed_s),
+    }
+
+
+def _machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return f"{os.cpu_count()} cores, {cpu}"
