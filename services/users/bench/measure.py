@@ -25,10 +25,14 @@ class Step:
 
     key: str
     run: Callable[[int], dict[str, Result]]  # duration in seconds -> results by key
+    prepare: Callable[[], None] | None = None  # before each measurement, not timed
 
 
-def single(scenario: Scenario) -> Step:
-    return Step(scenario.key, lambda seconds: {scenario.key: wrk.run(scenario.load, seconds)})
+def single(scenario: Scenario, prepare: Callable[[], None] | None = None) -> Step:
+    def run(seconds: int) -> dict[str, Result]:
+        return {scenario.key: wrk.run(scenario.load, seconds)}
+
+    return Step(scenario.key, run, prepare)
 
 
 def alongside(probe: Scenario, saturating: Scenario) -> Step:
@@ -57,6 +61,8 @@ class Measurements:
                     self.ratios.setdefault(key, []).append(result.requests_per_s / baseline)
 
     def _measure(self, step: Step, round_number: int) -> dict[str, Result]:
+        if step.prepare is not None:
+            step.prepare()
         self._warm_up(step)
         results = step.run(self.opts.duration_s)
         for key, result in results.items():

@@ -11,6 +11,8 @@ from bench import targets
 from bench.measure import Measurements
 
 Summary = dict[str, Any]
+USERS_PAGE_PREFIX = "users_page_"
+ROW_ORDER = ["ceiling", "ping", "user_by_id", "auth_status", "users_page", "login"]
 
 
 def summarise(
@@ -20,7 +22,8 @@ def summarise(
     memory_kib: Mapping[str, int],
     context: Mapping[str, object],
 ) -> Summary:
-    endpoints = {key: _endpoint(measurements, key, label) for key, label in labels.items()}
+    ordered = sorted(labels.items(), key=lambda item: _rank(item[0]))
+    endpoints = {key: _endpoint(measurements, key, label) for key, label in ordered}
     figures = {
         "users_page_growth": _growth(endpoints),
         "cold_start": _cold_start(cold_starts_s),
@@ -29,8 +32,17 @@ def summarise(
     return {"context": dict(context), "endpoints": endpoints, "figures": figures}
 
 
+def _rank(key: str) -> tuple[int, int]:
+    """Table order: ceiling, single-row endpoints, GET /users by size, logins."""
+    if key.startswith(USERS_PAGE_PREFIX):
+        return ROW_ORDER.index("users_page"), int(key.removeprefix(USERS_PAGE_PREFIX))
+    return (ROW_ORDER.index(key) if key in ROW_ORDER else len(ROW_ORDER)), 0
+
+
 def _endpoint(m: Measurements, key: str, label: str) -> dict[str, Any]:
     stats: dict[str, Any] = {"label": label, **m.medians(key)}
+    if key != "ceiling" and targets.ratio_target(key) is None:
+        stats["ratio"] = None  # logins and the probe are not throughput runs at full load
     verdict = _endpoint_verdict(key, stats)
     stats["verdict"] = verdict.to_json() if verdict else None
     return stats
@@ -49,7 +61,7 @@ def _endpoint_verdict(key: str, stats: Mapping[str, Any]) -> targets.Verdict | N
 
 def users_pages(endpoints: Mapping[str, Any]) -> list[tuple[int, Any]]:
     """(table size, GET /users figures), smallest table first."""
-    prefix = "users_page_"
+    prefix = USERS_PAGE_PREFIX
     return sorted(
         (int(k.removeprefix(prefix)), v) for k, v in endpoints.items() if k.startswith(prefix)
     )
@@ -112,13 +124,17 @@ def _endpoint_row(e: Mapping[str, Any]) -> str:
     errors = f" ({e['errors']} errors)" if e["errors"] else ""
     cells = [
         e["label"] + errors,
-        f"{e['requests_per_s']:,.0f}",
+        _requests_per_s(e["requests_per_s"]),
         f"{e['p50_ms']:.1f}",
         f"{e['p99_ms']:.1f}",
-        f"{e['ratio']:.2f}",
+        "" if e["ratio"] is None else f"{e['ratio']:.2f}",
         *_verdict_cells(e["verdict"]),
     ]
     return "| " + " | ".join(cells) + " |"
+
+
+def _requests_per_s(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
 
 
 def _figure_row(f: Mapping[str, Any]) -> str:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import client, plot, report, scenarios, wrk
-from bench.database import EMAIL_FORMAT, Seeder, bench_database, reset_and_migrate
+from bench.database import bench_database, reset_and_migrate
 from bench.measure import Measurements, Step, alongside, single
 from bench.options import Options
 from bench.processes import (
@@ -24,6 +24,7 @@ from bench.processes import (
     stop,
     tree_memory_kib,
 )
+from bench.seeding import EMAIL_FORMAT, UserTables
 
 
 def main() -> None:
@@ -67,44 +68,48 @@ def cold_starts(opts: Options, env: dict[str, str], logs: Path) -> list[float]:
 def load_phases(
     opts: Options, url: str, service: Server, ceiling: Server
 ) -> tuple[Measurements, dict[str, str]]:
-    """One phase per table size, each in rounds that start with the ceiling: GET /users, and
-    at the largest size every other endpoint too."""
+    """Two phases in rounds that start with the ceiling: GET /users with the table sizes
+    interleaved (so that drifting background load cannot pass for an effect of the size),
+    then every other endpoint with the largest table."""
     password = secrets.token_urlsafe(12)
     client.register(service.base_url, "bench1", EMAIL_FORMAT % 1, password)
-    seeder = Seeder(url, EMAIL_FORMAT % 1)
+    tables = UserTables(url, EMAIL_FORMAT % 1, opts.sizes)
     measurements = Measurements(opts)
     bare = scenarios.ceiling(opts, ceiling.base_url)
     reference, labels = single(bare), {bare.key: bare.label}
     try:
-        for size in opts.sizes:
-            seeder.grow_to(size)
-            print(f"{size:,} users", flush=True)
-            steps = [_users_page(opts, service, size, labels)]
-            if size == opts.sizes[-1]:
-                steps += _endpoints(opts, service, seeder, password, labels)
-            measurements.rounds(reference, steps)
+        tables.write()
+        print("GET /users, table sizes interleaved", flush=True)
+        pages = [_users_page(opts, service, tables, size, labels) for size in opts.sizes]
+        measurements.rounds(reference, pages)
+        largest = opts.sizes[-1]
+        tables.use(largest)
+        print(f"every other endpoint, {largest:,} users", flush=True)
+        measurements.rounds(reference, _endpoints(opts, service, largest, password, labels))
     finally:
-        seeder.close()
+        tables.close()
     return measurements, labels
 
 
-def _users_page(opts: Options, service: Server, size: int, labels: dict[str, str]) -> Step:
+def _users_page(
+    opts: Options, service: Server, tables: UserTables, size: int, labels: dict[str, str]
+) -> Step:
     page = scenarios.users_page(opts, service.base_url, size)
     labels[page.key] = page.label
-    return single(page)
+    return single(page, prepare=lambda: tables.use(size))
 
 
 def _endpoints(
-    opts: Options, service: Server, seeder: Seeder, password: str, labels: dict[str, str]
+    opts: Options, service: Server, users: int, password: str, labels: dict[str, str]
 ) -> list[Step]:
+    """The table holds users 1..`users`, all with `password`."""
     base = service.base_url
-    first, last = seeder.id_range()
     token = client.login(base, EMAIL_FORMAT % 1, password)
-    login = scenarios.login(opts, base, last - first + 1, password)
+    login = scenarios.login(opts, base, users, password)
     probe = scenarios.ping_probe(base)
     measured = [
         scenarios.ping(opts, base),
-        scenarios.user_by_id(opts, base, first, last),
+        scenarios.user_by_id(opts, base, 1, users),
         scenarios.auth_status(opts, base, token),
         login,
     ]

@@ -2,8 +2,8 @@
 
 from dataclasses import dataclass
 
-from bench.database import EMAIL_FORMAT
 from bench.options import Options
+from bench.seeding import EMAIL_FORMAT
 from bench.wrk import Load
 
 LOGIN_ACCOUNTS = 100  # the login load cycles through this many seeded users
