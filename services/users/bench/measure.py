@@ -1,22 +1,19 @@
-"""Repeated measurements, taken in rounds so that a noisy spell on the machine touches every
-scenario of a round alike, summarised by medians.
-
-Every round starts with the reference (the ceiling), and each result is divided by the
-reference measured in its own round: on a shared machine whose load drifts over minutes,
-that ratio is steadier than either figure alone."""
+"""Repeated measurements, taken in rounds (every scenario once per round, the reference
+first) so that a noisy spell on a shared machine touches all scenarios alike, summarised by
+medians. Between runs, while the benchmark itself is idle, the machine's CPU use is sampled:
+it is the load of other work, which skews every figure."""
 
 import statistics
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bench import wrk
+from bench import machine, wrk
 from bench.options import Options
 from bench.scenarios import Scenario
 from bench.wrk import Result
 
-SETTLE_S = 0.5  # lets requests still in flight (a queued login) finish between runs
+SETTLE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -50,15 +47,13 @@ def alongside(probe: Scenario, saturating: Scenario) -> Step:
 class Measurements:
     opts: Options
     samples: dict[str, list[Result]] = field(default_factory=dict)
-    ratios: dict[str, list[float]] = field(default_factory=dict)  # to the round's reference
+    background: list[float] = field(default_factory=list)  # CPU busy fraction between runs
     _warmed: set[str] = field(default_factory=set)
 
     def rounds(self, reference: Step, steps: list[Step]) -> None:
         for round_number in range(1, self.opts.runs + 1):
-            baseline = self._measure(reference, round_number)[reference.key].requests_per_s
-            for step in steps:
-                for key, result in self._measure(step, round_number).items():
-                    self.ratios.setdefault(key, []).append(result.requests_per_s / baseline)
+            for step in [reference, *steps]:
+                self._measure(step, round_number)
 
     def _measure(self, step: Step, round_number: int) -> dict[str, Result]:
         if step.prepare is not None:
@@ -68,7 +63,8 @@ class Measurements:
         for key, result in results.items():
             self.samples.setdefault(key, []).append(result)
             _progress(round_number, self.opts.runs, key, result)
-        time.sleep(SETTLE_S)
+        # The pause also lets requests still in flight (a queued login) finish.
+        self.background.append(machine.busy_fraction(SETTLE_S))
         return results
 
     def medians(self, key: str) -> dict[str, Any]:
@@ -77,7 +73,6 @@ class Measurements:
             "requests_per_s": statistics.median(r.requests_per_s for r in runs),
             "p50_ms": statistics.median(r.p50_ms for r in runs),
             "p99_ms": statistics.median(r.p99_ms for r in runs),
-            "ratio": statistics.median(self.ratios.get(key, [1.0])),
             "errors": sum(r.errors for r in runs),
             "runs": [asdict(r) for r in runs],
         }

@@ -1,7 +1,7 @@
 """What a benchmark run does, read from BENCH_* environment variables.
 
-The defaults keep a full run near six minutes on two cores; raise BENCH_RUNS or
-BENCH_DURATION for steadier figures.
+The defaults keep a full run near nine minutes on two cores; raise BENCH_RUNS or
+BENCH_DURATION for steadier figures, lower them for a quick look.
 """
 
 import os
@@ -39,7 +39,7 @@ class Options:
             database_url=os.environ.get("BENCH_DATABASE_URL") or None,
             out_dir=Path(os.environ.get("BENCH_OUT") or BENCH_DIR / "results"),
             runs=_int("BENCH_RUNS", 5),
-            duration_s=_int("BENCH_DURATION", 5),
+            duration_s=_int("BENCH_DURATION", 8),
             warmup_s=_int("BENCH_WARMUP", 2),
             connections=_int("BENCH_CONNECTIONS", 16),
             login_connections=_int("BENCH_LOGIN_CONNECTIONS", 8),

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.proctree import process_tree, start_time
 from users_service.config import Settings
 
 # `make bench` serves from a virtualenv holding the runtime lock file only: development
@@ -81,7 +82,7 @@ def start(app: str, env: Mapping[str, str], log_path: Path) -> Server:
 
 def stop(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM the master (it stops its workers), then SIGKILL whatever is left of its tree."""
-    workers = {pid: _start_time(pid) for pid in process_tree(process.pid)[1:]}
+    workers = {pid: start_time(pid) for pid in process_tree(process.pid)[1:]}
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
@@ -122,62 +123,9 @@ def _ping_status(port: int) -> int | None:
         connection.close()
 
 
-def process_tree(root: int) -> list[int]:
-    """`root` and all its descendants, read from /proc."""
-    children: dict[int, list[int]] = {}
-    for pid, ppid in _parents():
-        children.setdefault(ppid, []).append(pid)
-    tree, pending = [], [root]
-    while pending:
-        pid = pending.pop()
-        tree.append(pid)
-        pending.extend(children.get(pid, []))
-    return tree
-
-
-def _parents() -> Iterator[tuple[int, int]]:
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # exited meanwhile
-            continue
-        # The command name may contain spaces and parentheses: split after its last ')'.
-        yield int(entry.name), int(stat.rsplit(")", 1)[1].split()[1])
-
-
-def tree_memory_kib(root: int) -> dict[str, int]:
-    """Summed RSS (what the target counts) and PSS (shared pages counted once) of the tree."""
-    totals = {"rss_kib": 0, "pss_kib": 0, "processes": 0}
-    for pid in process_tree(root):
-        rollup = _smaps_rollup(pid)
-        totals["rss_kib"] += rollup.get("Rss", 0)
-        totals["pss_kib"] += rollup.get("Pss", 0)
-        totals["processes"] += 1
-    return totals
-
-
-def _smaps_rollup(pid: int) -> dict[str, int]:
-    try:
-        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
-    except OSError:
-        return {}
-    fields = (line.split() for line in lines[1:])
-    return {parts[0].rstrip(":"): int(parts[1]) for parts in fields if len(parts) >= 2}
-
-
-def _start_time(pid: int) -> str | None:
-    """The process's start time in clock ticks: with the PID, an identity that survives reuse."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return None
-
-
 def _kill_if_same(pid: int, started: str | None) -> None:
     # A worker that outlived its master; a reused PID belongs to someone else and is spared.
-    if started is None or _start_time(pid) != started:
+    if started is None or start_time(pid) != started:
         return
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)

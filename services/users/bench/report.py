@@ -23,7 +23,8 @@ def summarise(
     context: Mapping[str, object],
 ) -> Summary:
     ordered = sorted(labels.items(), key=lambda item: _rank(item[0]))
-    endpoints = {key: _endpoint(measurements, key, label) for key, label in ordered}
+    ceiling = measurements.medians("ceiling")["requests_per_s"]
+    endpoints = {key: _endpoint(measurements, key, label, ceiling) for key, label in ordered}
     figures = {
         "users_page_growth": _growth(endpoints),
         "cold_start": _cold_start(cold_starts_s),
@@ -39,10 +40,11 @@ def _rank(key: str) -> tuple[int, int]:
     return (ROW_ORDER.index(key) if key in ROW_ORDER else len(ROW_ORDER)), 0
 
 
-def _endpoint(m: Measurements, key: str, label: str) -> dict[str, Any]:
+def _endpoint(m: Measurements, key: str, label: str, ceiling: float) -> dict[str, Any]:
     stats: dict[str, Any] = {"label": label, **m.medians(key)}
-    if key != "ceiling" and targets.ratio_target(key) is None:
-        stats["ratio"] = None  # logins and the probe are not throughput runs at full load
+    # Logins and the probe are not runs at full load: a ratio would mean nothing there.
+    throughput = key == "ceiling" or targets.ratio_target(key) is not None
+    stats["ratio"] = stats["requests_per_s"] / ceiling if throughput else None
     verdict = _endpoint_verdict(key, stats)
     stats["verdict"] = verdict.to_json() if verdict else None
     return stats
@@ -116,7 +118,9 @@ def _caption(c: Mapping[str, Any]) -> str:
         f"Medians of {c['runs']} runs of {c['duration_s']} s, {c['connections']} connections "
         f"({c['login_connections']} for logins; /ping probe: {c['probe']}); {c['machine']}, "
         f"Python {c['python']}, commit {c['commit']}, {c['date']}. Other work kept the CPUs "
-        f"{c['cpu_busy_before_run']:.0%} busy just before the run."
+        f"{c['cpu_busy_before_run']:.0%} busy just before the run and "
+        f"{c['cpu_busy_between_runs']['median']:.0%} (at most "
+        f"{c['cpu_busy_between_runs']['max']:.0%}) between its measurements."
     )
 
 

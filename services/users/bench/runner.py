@@ -1,6 +1,5 @@
 """One benchmark run, start to finish: database, cold starts, load phases, report."""
 
-import os
 import platform
 import secrets
 import statistics
@@ -10,7 +9,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import client, plot, report, scenarios, wrk
+from bench import client, machine, plot, report, scenarios, wrk
 from bench.database import bench_database, reset_and_migrate
 from bench.measure import Measurements, Step, alongside, single
 from bench.options import Options
@@ -22,8 +21,8 @@ from bench.processes import (
     running,
     start,
     stop,
-    tree_memory_kib,
 )
+from bench.proctree import tree_memory_kib
 from bench.seeding import EMAIL_FORMAT, UserTables
 
 
@@ -32,7 +31,7 @@ def main() -> None:
     wrk.ensure_wrk()
     logs = Path(tempfile.mkdtemp(prefix="users-bench-"))
     print(f"gunicorn logs in {logs}", flush=True)
-    background = busy_fraction()
+    background = machine.busy_fraction(2.0)
     began = time.monotonic()
     with bench_database(opts.database_url) as url:
         env = production_env(url, opts.service_env)
@@ -46,7 +45,7 @@ def main() -> None:
             memory = tree_memory_kib(service.process.pid)
     context = _context(opts, time.monotonic() - began)
     context["cpu_busy_before_run"] = round(background, 2)
-    context["cpu_busy_after_run"] = round(busy_fraction(), 2)
+    context["cpu_busy_between_runs"] = _spread(measurements.background)
     summary = report.summarise(measurements, labels, cold, memory, context)
     report.write(summary, opts.out_dir)
     plot.write(summary, opts.out_dir / "bench.png")
@@ -118,20 +117,6 @@ def _endpoints(
     return [*(single(s) for s in measured), alongside(probe, login)]
 
 
-def busy_fraction(seconds: float = 2.0) -> float:
-    """How busy the machine's CPUs are without us: other work skews every figure."""
-
-    def sample() -> tuple[int, int]:
-        fields = [int(n) for n in Path("/proc/stat").read_text().split()[1:9]]
-        idle = fields[3] + fields[4]  # idle + iowait
-        return sum(fields) - idle, sum(fields)
-
-    busy0, total0 = sample()
-    time.sleep(seconds)
-    busy1, total1 = sample()
-    return (busy1 - busy0) / max(total1 - total0, 1)
-
-
 def _context(opts: Options, elapsed_s: float) -> dict[str, object]:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - git from PATH, like make
@@ -142,7 +127,7 @@ def _context(opts: Options, elapsed_s: float) -> dict[str, object]:
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": commit,
-        "machine": _machine(),
+        "machine": machine.describe(),
         "python": platform.python_version(),
         "runs": opts.runs,
         "duration_s": opts.duration_s,
@@ -153,10 +138,6 @@ def _context(opts: Options, elapsed_s: float) -> dict[str, object]:
     }
 
 
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    return f"{os.cpu_count()} cores, {cpu}"
+def _spread(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {"median": round(statistics.median(ordered), 2), "max": round(ordered[-1], 2)}
