@@ -2,6 +2,7 @@
 
 import platform
 import secrets
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -30,7 +31,18 @@ def main() -> None:
     opts = Options.from_env()
     wrk.ensure_wrk()
     logs = Path(tempfile.mkdtemp(prefix="users-bench-"))
-    print(f"gunicorn logs in {logs}", flush=True)
+    try:
+        summary = _run(opts, logs)
+    except BaseException:
+        print(f"gunicorn logs kept in {logs}", flush=True)
+        raise
+    shutil.rmtree(logs)  # the access logs of a full run take a few hundred MB
+    report.write(summary, opts.out_dir)
+    plot.write(summary, opts.out_dir / "bench.png")
+    print("\n" + report.markdown(summary) + f"\nwritten to {opts.out_dir}/bench.{{json,md,png}}")
+
+
+def _run(opts: Options, logs: Path) -> report.Summary:
     background = machine.busy_fraction(2.0)
     began = time.monotonic()
     with bench_database(opts.database_url) as url:
@@ -46,10 +58,7 @@ def main() -> None:
     context = _context(opts, time.monotonic() - began)
     context["cpu_busy_before_run"] = round(background, 2)
     context["cpu_busy_between_runs"] = _spread(measurements.background)
-    summary = report.summarise(measurements, labels, cold, memory, context)
-    report.write(summary, opts.out_dir)
-    plot.write(summary, opts.out_dir / "bench.png")
-    print("\n" + report.markdown(summary) + f"\nwritten to {opts.out_dir}/bench.{{json,md,png}}")
+    return report.summarise(measurements, labels, cold, memory, context)
 
 
 def cold_starts(opts: Options, env: dict[str, str], logs: Path) -> list[float]:
