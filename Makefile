@@ -7,7 +7,10 @@ STAMP  := $(VENV)/.installed-$(shell cat $(SERVICE)/requirements-dev.lock $(SERV
 PORT   ?= 5000
 export PORT
 
-.PHONY: install run migrate lint format test lock clean
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed-$(shell cat $(SERVICE)/requirements.lock $(SERVICE)/pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install run migrate lint format test bench lock clean
 
 install: $(STAMP)
 
@@ -39,10 +42,23 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+## Benchmarks, not part of `make test` (about 6 minutes; BENCH_* variables in
+## services/users/bench/options.py). gunicorn runs from $(BENCH_VENV), built from the runtime
+## lock file alone, so memory and start-up are those of a deployment.
+bench: install $(BENCH_STAMP)
+	cd $(SERVICE) && BENCH_SERVICE_BIN=$(CURDIR)/$(BENCH_VENV)/bin $(CURDIR)/$(BIN)/python -m bench
+
+$(BENCH_STAMP):
+	rm -rf $(BENCH_VENV)
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r $(SERVICE)/requirements.lock
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e $(SERVICE)
+	touch $@
+
 ## Re-resolve the pinned dependencies (needs uv: pip install uv).
 lock:
 	cd $(SERVICE) && uv pip compile pyproject.toml --generate-hashes --python-version 3.11 -q -o requirements.lock
 	cd $(SERVICE) && uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -q -o requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) $(BENCH_VENV) var

@@ -1,17 +1,25 @@
-"""Alembic, driven from the settings object: the one way the schema changes."""
+"""Alembic, driven from the settings object: the one way the schema changes.
+
+Alembic is imported only when a command runs: the CLI module is loaded by every gunicorn
+worker, and Alembic would add about 12 MiB and 0.2 s to each of them for nothing.
+"""
 
 import sys
 from pathlib import Path
-
-from alembic import command
-from alembic.config import Config
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from users_service.config import Settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 SCRIPT_LOCATION = Path(__file__).parent / "migrations"
 
 
-def alembic_config(settings: Settings) -> Config:
+def alembic_config(settings: Settings) -> "Config":
+    from alembic.config import Config
+
     # Alembic binds its output stream at import time; bind it now so CLI runners capture it.
     config = Config(stdout=sys.stdout)
     config.set_main_option("script_location", str(SCRIPT_LOCATION))
@@ -23,16 +31,22 @@ def alembic_config(settings: Settings) -> Config:
 def upgrade(settings: Settings, revision: str = "head") -> None:
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(settings), revision)
+    _command().upgrade(alembic_config(settings), revision)
 
 
 def downgrade(settings: Settings, revision: str) -> None:
-    command.downgrade(alembic_config(settings), revision)
+    _command().downgrade(alembic_config(settings), revision)
 
 
 def current(settings: Settings) -> None:
-    command.current(alembic_config(settings), verbose=True)
+    _command().current(alembic_config(settings), verbose=True)
 
 
 def revision(settings: Settings, message: str, autogenerate: bool) -> None:
-    command.revision(alembic_config(settings), message=message, autogenerate=autogenerate)
+    _command().revision(alembic_config(settings), message=message, autogenerate=autogenerate)
+
+
+def _command() -> ModuleType:
+    from alembic import command
+
+    return command

@@ -1,0 +1,92 @@
+"""Repeated measurements, taken in rounds (every scenario once per round, the reference
+first) so that a noisy spell on a shared machine touches all scenarios alike, summarised by
+medians. Between runs, while the benchmark itself is idle, the machine's CPU use is sampled:
+it is the load of other work, which skews every figure."""
+
+import statistics
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bench import machine, wrk
+from bench.options import Options
+from bench.scenarios import Scenario
+from bench.wrk import Result
+
+SETTLE_S = 1.0
+
+
+@dataclass(frozen=True)
+class Step:
+    """Something measured once per round: one wrk load, or several side by side."""
+
+    key: str
+    run: Callable[[int], dict[str, Result]]  # duration in seconds -> results by key
+    prepare: Callable[[], None] | None = None  # before each measurement, not timed
+
+
+def single(scenario: Scenario, prepare: Callable[[], None] | None = None) -> Step:
+    def run(seconds: int) -> dict[str, Result]:
+        return {scenario.key: wrk.run(scenario.load, seconds)}
+
+    return Step(scenario.key, run, prepare)
+
+
+def alongside(probe: Scenario, saturating: Scenario) -> Step:
+    """The probe's latency while the saturating load runs for the same time."""
+
+    def run(seconds: int) -> dict[str, Result]:
+        background = wrk.start(saturating.load, seconds)
+        result = wrk.run(probe.load, seconds)
+        return {probe.key: result, f"{saturating.key}_alongside": wrk.finish(background, seconds)}
+
+    return Step(probe.key, run)
+
+
+@dataclass
+class Measurements:
+    opts: Options
+    samples: dict[str, list[Result]] = field(default_factory=dict)
+    background: list[float] = field(default_factory=list)  # CPU busy fraction between runs
+    _warmed: set[str] = field(default_factory=set)
+
+    def rounds(self, reference: Step, steps: list[Step]) -> None:
+        for round_number in range(1, self.opts.runs + 1):
+            for step in [reference, *steps]:
+                self._measure(step, round_number)
+
+    def _measure(self, step: Step, round_number: int) -> dict[str, Result]:
+        if step.prepare is not None:
+            step.prepare()
+        self._warm_up(step)
+        results = step.run(self.opts.duration_s)
+        for key, result in results.items():
+            self.samples.setdefault(key, []).append(result)
+            _progress(round_number, self.opts.runs, key, result)
+        # The pause also lets requests still in flight (a queued login) finish.
+        self.background.append(machine.busy_fraction(SETTLE_S))
+        return results
+
+    def medians(self, key: str) -> dict[str, Any]:
+        runs = self.samples[key]
+        return {
+            "requests_per_s": statistics.median(r.requests_per_s for r in runs),
+            "p50_ms": statistics.median(r.p50_ms for r in runs),
+            "p99_ms": statistics.median(r.p99_ms for r in runs),
+            "errors": sum(r.errors for r in runs),
+            "runs": [asdict(r) for r in runs],
+        }
+
+    def _warm_up(self, step: Step) -> None:
+        if step.key not in self._warmed:
+            step.run(self.opts.warmup_s)
+            self._warmed.add(step.key)
+
+
+def _progress(round_number: int, runs: int, key: str, result: Result) -> None:
+    errors = f", {result.errors} errors" if result.errors else ""
+    print(
+        f"  [{round_number}/{runs}] {key:<26} {result.requests_per_s:9.1f} req/s"
+        f"  p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms{errors}",
+        flush=True,
+    )

@@ -1,0 +1,103 @@
+"""Load generation with wrk on loopback: one scenario is a Lua script and its arguments."""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+LUA_DIR = Path(__file__).resolve().parent / "lua"
+RESULT_PREFIX = "BENCH_RESULT "
+# wrk's own limit on a request; a login queued behind many hashes must not count as failed.
+TIMEOUT = "10s"
+_SCRIPTS = tempfile.TemporaryDirectory(prefix="users-bench-lua-")  # removed at exit
+
+
+@dataclass(frozen=True)
+class Load:
+    """One wrk invocation, apart from its duration."""
+
+    url: str
+    script: str  # a file in lua/
+    connections: int
+    threads: int
+    args: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class Result:
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    requests: int
+    errors: int  # socket errors, timeouts and non-2xx/3xx replies
+
+    @classmethod
+    def from_wrk(cls, raw: dict[str, object]) -> "Result":
+        def us(key: str) -> float:
+            return float(raw[key]) / 1000  # type: ignore[arg-type]
+
+        requests = int(raw["requests"])  # type: ignore[call-overload]
+        errors = sum(raw["errors"].values())  # type: ignore[attr-defined]
+        return cls(
+            requests_per_s=requests / (us("duration_us") / 1000),
+            p50_ms=us("p50_us"),
+            p99_ms=us("p99_us"),
+            max_ms=us("max_us"),
+            requests=requests,
+            errors=errors,
+        )
+
+
+def ensure_wrk() -> str:
+    """The wrk binary; installed from Debian's package when missing and we are root."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() != 0:
+        raise SystemExit("wrk is missing: apt-get install wrk (or run make bench as root)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)  # noqa: S607
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, env=env)  # noqa: S607
+    return shutil.which("wrk") or "wrk"
+
+
+def start(load: Load, duration_s: int) -> subprocess.Popen[str]:
+    """Begin a wrk run in the background; `finish` collects it."""
+    script = _script_with_report(load.script)
+    command = [
+        *("wrk", "-t", str(load.threads), "-c", str(load.connections)),
+        *("-d", f"{duration_s}s", "--timeout", TIMEOUT, "-s", script, load.url),
+    ]
+    if load.args:
+        command += ["--", *load.args]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # noqa: S603
+
+
+def finish(process: subprocess.Popen[str], duration_s: int) -> Result:
+    try:
+        stdout, stderr = process.communicate(timeout=duration_s + 30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise RuntimeError("wrk did not finish") from None
+    for line in stdout.splitlines():
+        if line.startswith(RESULT_PREFIX):
+            return Result.from_wrk(json.loads(line.removeprefix(RESULT_PREFIX)))
+    raise RuntimeError(f"wrk printed no result (exit {process.returncode}):\n{stdout}{stderr}")
+
+
+def run(load: Load, duration_s: int) -> Result:
+    return finish(start(load, duration_s), duration_s)
+
+
+def _script_with_report(name: str) -> str:
+    """The scenario script with the shared `done` reporter prepended (wrk takes one file)."""
+    path = Path(_SCRIPTS.name) / name
+    if not path.exists():
+        path.write_text((LUA_DIR / "report.lua").read_text() + "\n" + (LUA_DIR / name).read_text())
+    return str(path)
