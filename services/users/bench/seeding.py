@@ -36,7 +36,8 @@ class UserTables:
         """Every size, the largest into `users` itself (ids 1..n, so it can keep serving
         logins and lookups), then vacuumed so no background work follows."""
         with self._engine.begin() as connection:
-            connection.execute(text("TRUNCATE users RESTART IDENTITY"))
+            # CASCADE: sessions and files of earlier runs reference users.
+            connection.execute(text("TRUNCATE users RESTART IDENTITY CASCADE"))
             for size in self._sizes[:-1]:
                 create = f"CREATE TABLE {_parked(size)} (LIKE users INCLUDING ALL)"
                 connection.execute(text(create))
