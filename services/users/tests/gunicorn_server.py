@@ -74,13 +74,21 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def _wait_until_up(server: Server) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    wait_until_ok(server.process, f"{server.base_url}/ping", server.log_path, START_TIMEOUT_SECONDS)
+
+
+def wait_until_ok(
+    process: subprocess.Popen[bytes], url: str, log_path: Path, timeout_seconds: float
+) -> None:
+    """Poll `url` until it answers 200; fail with the process's log if it exits or times out."""
+    deadline = time.monotonic() + timeout_seconds
     while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited:\n{server.log_path.read_text()}")
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited:\n{log_path.read_text()}")
         try:
-            if requests.get(f"{server.base_url}/ping", timeout=1).status_code == 200:
+            if requests.get(url, timeout=1).status_code == 200:
                 return
-        except requests.RequestException:  # not listening yet, or workers still booting
-            time.sleep(0.1)
-    raise RuntimeError(f"gunicorn did not answer /ping:\n{server.log_path.read_text()}")
+        except requests.RequestException:  # not listening yet, or still booting
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer 200:\n{log_path.read_text()}")

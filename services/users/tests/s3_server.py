@@ -2,16 +2,13 @@
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import requests
-
-from gunicorn_server import stop
+from gunicorn_server import stop, wait_until_ok
 from helpers import free_port
 
 MOTO_SERVER = Path(sys.executable).parent / "moto_server"
@@ -51,20 +48,7 @@ def running_moto(log_path: Path) -> Iterator[str]:
         )
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(process, endpoint, log_path)
+        wait_until_ok(process, f"{endpoint}/moto-api/", log_path, START_TIMEOUT_SECONDS)
         yield endpoint
     finally:
         stop(process)
-
-
-def _wait_until_up(process: subprocess.Popen[bytes], endpoint: str, log_path: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"moto_server exited:\n{log_path.read_text()}")
-        try:
-            if requests.get(f"{endpoint}/moto-api/", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:  # not listening yet
-            time.sleep(0.1)
-    raise RuntimeError(f"moto_server did not answer:\n{log_path.read_text()}")

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from users_service import accounts, clock, migrate
 from users_service.extensions import db
-from users_service.models import RateLimitCounter, RefreshToken, RevokedToken
+from users_service.models import prune_expired
 from users_service.reference_import import import_reference_users
 from users_service.runtime import runtime
 from users_service.schemas import UserCreate, problems
@@ -72,13 +72,12 @@ def create_admin_command(username: str, email: str, password: str) -> None:
 @with_appcontext
 def prune_expired_command() -> None:
     """Delete revocations, refresh tokens and rate-limit counters that have expired."""
-    revocations = RevokedToken.prune(db.session)
-    refresh_tokens = RefreshToken.prune(db.session)
-    counters = RateLimitCounter.prune(db.session)
+    removed = prune_expired(db.session)
     db.session.commit()
     click.echo(
-        f"removed {revocations} expired revocation(s), {refresh_tokens} refresh token(s),"
-        f" {counters} rate-limit counter(s)"
+        f"removed {removed['revoked_tokens']} expired revocation(s),"
+        f" {removed['refresh_tokens']} refresh token(s),"
+        f" {removed['rate_limit_counters']} rate-limit counter(s)"
     )
 
 

@@ -89,11 +89,12 @@ class PageRequest:
         return cls(min(int(raw_limit), maximum), Cursor.decode(cursor) if cursor else None)
 
 
-def parse_row_id(text: str) -> int | None:
-    """A path segment as a row id, or None when it cannot be one (the caller answers 404)."""
+def get_by_path_id(session: Session, model: type[Row], text: str) -> Row | None:
+    """The row whose id is this path segment; None when there is none or the segment cannot
+    be an id (the caller answers 404)."""
     # The length check keeps int() away from huge strings (and BIGINT overflow in SQL).
     if len(text) <= 19 and text.isascii() and text.isdigit() and 0 < int(text) <= BIGINT_MAX:
-        return int(text)
+        return session.get(model, int(text))
     return None
 
 

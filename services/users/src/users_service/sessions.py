@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from users_service import clock
-from users_service.models import RateLimitCounter, RefreshToken, RevokedToken, User
+from users_service.models import RefreshToken, RevokedToken, User, prune_expired
 from users_service.runtime import Runtime
 from users_service.security.tokens import TokenClaims, TokenError, issue_access_token
 
@@ -57,8 +57,7 @@ def rotate(session: Session, runtime: Runtime, refresh_token: str) -> TokenPair:
 
 def end(session: Session, runtime: Runtime, claims: TokenClaims) -> None:
     """Logout: refuse this access token and (when it has one) its session everywhere."""
-    for model in (RevokedToken, RefreshToken, RateLimitCounter):
-        model.prune(session)
+    prune_expired(session)
     RevokedToken.revoke(session, claims.jti, claims.expires_at)
     if claims.family is not None:
         _revoke_family(session, runtime, claims.family)

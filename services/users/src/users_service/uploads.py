@@ -20,7 +20,7 @@ from users_service.downloads import OCTET_STREAM
 from users_service.errors import ApiError
 from users_service.filenames import safe_name
 from users_service.models import StoredFile, User
-from users_service.pagination import parse_row_id
+from users_service.pagination import get_by_path_id
 from users_service.schemas import INVALID_PAYLOAD
 from users_service.storage import Storage
 
@@ -72,8 +72,7 @@ def open_file(
 ) -> tuple[StoredFile, Iterable[bytes]]:
     """The file with this id and its content; anything else (not an integer, unknown, content
     gone) is a 404."""
-    row_id = parse_row_id(file_id)
-    record = session.get(StoredFile, row_id) if row_id is not None else None
+    record = get_by_path_id(session, StoredFile, file_id)
     chunks = storage.open(session, record) if record is not None else None
     if record is None or chunks is None:
         raise ApiError(404, NO_SUCH_FILE, "fail")

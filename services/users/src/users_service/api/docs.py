@@ -33,10 +33,10 @@ def _swagger_ui_folder() -> Path:
 
 
 # The only files /docs/assets/ serves: a fixed list, so no request can name another path.
+SWAGGER_UI_FILES = ("swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png")
+SWAGGER_UI_FOLDER = _swagger_ui_folder()
 ASSETS = {
-    "swagger-ui.css": _swagger_ui_folder() / "swagger-ui.css",
-    "swagger-ui-bundle.js": _swagger_ui_folder() / "swagger-ui-bundle.js",
-    "favicon-32x32.png": _swagger_ui_folder() / "favicon-32x32.png",
+    **{name: SWAGGER_UI_FOLDER / name for name in SWAGGER_UI_FILES},
     "docs.js": PAGE_FOLDER / "docs.js",
 }
 

@@ -9,7 +9,7 @@ from users_service.guards import admin_required
 from users_service.models import User
 from users_service.openapi import documented
 from users_service.openapi.standard import error_reply
-from users_service.pagination import PageQuery, list_page, parse_row_id
+from users_service.pagination import PageQuery, get_by_path_id, list_page
 from users_service.replies import Message, UserReply, UserSummary, page_of, send
 from users_service.runtime import runtime
 from users_service.schemas import UserCreate, validate
@@ -39,8 +39,7 @@ def list_users() -> Response:
 )
 def get_user(user_id: str) -> tuple[Response, int]:
     """One user; any id that is not a known integer is a 404."""
-    row_id = parse_row_id(user_id)
-    user = db.session.get(User, row_id) if row_id is not None else None
+    user = get_by_path_id(db.session, User, user_id)
     if user is None:
         raise ApiError(404, NO_SUCH_USER, "fail")
     return send(UserReply(data=UserSummary.of(user)))
