@@ -141,6 +141,28 @@ def test_forwarded_for_is_read_through_the_trusted_proxy_count(
     assert login(client, "x@example.com", **{"X-Forwarded-For": "198.51.100.8"}).status_code == 404
 
 
+def test_forwarded_for_is_believed_only_from_the_trusted_proxy_networks(
+    limited: Callable[..., Flask], window_start: datetime
+) -> None:
+    """A client that reaches an instance directly cannot choose its address by writing the
+    header the proxy would write: only peers inside TRUSTED_PROXY_NETWORKS are proxies."""
+    client = limited(
+        rate_limit_login_per_ip="2/minute",
+        trusted_proxy_count=1,
+        trusted_proxy_networks="172.30.42.10/32, fd00::/8",
+    ).test_client()
+    for spoofed in ("198.51.100.1", "198.51.100.2"):
+        login(client, "x@example.com", "10.0.0.5", **{"X-Forwarded-For": spoofed})
+    # Both counted against the direct peer 10.0.0.5, whatever the header said:
+    assert_too_many(login(client, "x@example.com", "10.0.0.5", **{"X-Forwarded-For": "1.1.1.1"}))
+    # From a trusted peer the header is believed: it names the same, exhausted client...
+    proxied = login(client, "x@example.com", "172.30.42.10", **{"X-Forwarded-For": "10.0.0.5"})
+    assert_too_many(proxied)
+    # ...or another one, with its own budget.
+    reply = login(client, "x@example.com", "fd00::7", **{"X-Forwarded-For": "10.0.0.6"})
+    assert reply.status_code == 404
+
+
 def test_register_is_limited_per_address_and_per_email(
     limited: Callable[..., Flask], window_start: datetime
 ) -> None:

@@ -174,7 +174,7 @@ def _wait_for_users(base: str) -> tuple[float, list[dict[str, Any]]]:
 
 
 def test_access_log_is_one_json_object_per_request(serve: Serve) -> None:
-    """method, path, status, duration, request id and instance on every line."""
+    """method, path, status, client, duration, request id and instance on every line."""
     with serve(INSTANCE_ID="log-test") as server:
         requests.get(f"{server.base_url}/ping", headers={"X-Request-Id": "trace-me-42"}, timeout=5)
         requests.get(f"{server.base_url}/nowhere", timeout=5)
@@ -187,12 +187,14 @@ def test_access_log_is_one_json_object_per_request(serve: Serve) -> None:
         "method": "GET",
         "path": "/ping",
         "status": 200,
+        "client": "127.0.0.1",
         "instance": "log-test",
         "duration_ms": 0,
     }
     assert any(e["path"] == "/nowhere" and e["status"] == 404 for e in entries)
     for entry in entries:
-        assert {"method", "path", "status", "duration_ms", "request_id", "instance"} <= set(entry)
+        expected = {"method", "path", "status", "client", "duration_ms", "request_id", "instance"}
+        assert expected <= set(entry)
 
 
 def test_uploads_stream_through_gunicorn_on_either_storage(

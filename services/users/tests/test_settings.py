@@ -183,6 +183,16 @@ def test_cors_origins_are_split_and_trimmed(
     assert load_settings().cors_origins == expected
 
 
+def test_trusted_proxy_networks_are_cidrs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TRUSTED_PROXY_NETWORKS is a comma-separated list of networks; a typo fails loudly."""
+    monkeypatch.setenv("TRUSTED_PROXY_NETWORKS", " 172.30.42.10/32 , fd00::/8,")
+    networks = load_settings().trusted_proxy_networks
+    assert [str(network) for network in networks] == ["172.30.42.10/32", "fd00::/8"]
+    monkeypatch.setenv("TRUSTED_PROXY_NETWORKS", "172.30.42.300/32")
+    with pytest.raises(ConfigError, match="TRUSTED_PROXY_NETWORKS"):
+        load_settings()
+
+
 def test_environment_values_are_validated(monkeypatch: pytest.MonkeyPatch) -> None:
     """A non-positive or non-numeric value is a ConfigError, not a crash later."""
     monkeypatch.setenv("ACCESS_TOKEN_TTL_SECONDS", "0")

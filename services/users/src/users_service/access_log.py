@@ -20,6 +20,9 @@ class JsonAccessLogger(Logger):  # type: ignore[misc]
             "method": environ.get("REQUEST_METHOD"),
             "path": environ.get("PATH_INFO"),
             "status": resp.status_code,
+            # The client as the service believes it: a trusted proxy's X-Forwarded-For entry
+            # (ProxyFix rewrites REMOTE_ADDR in this same environ), else the TCP peer.
+            "client": environ.get("REMOTE_ADDR"),
             "duration_ms": round(request_time.total_seconds() * 1000, 3),
             "bytes": getattr(resp, "sent", None),
             "request_id": headers.get(REQUEST_ID_HEADER.lower()),

@@ -3,7 +3,6 @@
 import logging
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from users_service.api import register_blueprints
 from users_service.cli import register_commands
@@ -11,6 +10,7 @@ from users_service.config import Settings, load_settings
 from users_service.errors import register_error_handlers
 from users_service.extensions import cors, db
 from users_service.instance import resolve_instance_id
+from users_service.proxies import TrustedProxies
 from users_service.request_context import (
     INSTANCE_HEADER,
     REQUEST_ID_HEADER,
@@ -39,10 +39,12 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def register_proxy_trust(app: Flask, settings: Settings) -> None:
-    """Believe X-Forwarded-For/-Proto only as far as the configured proxies append to them."""
+    """Believe X-Forwarded-For/-Proto only from trusted proxies, and only as far as the
+    configured number of them append to the headers."""
     if settings.trusted_proxy_count:
-        count = settings.trusted_proxy_count
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
+        app.wsgi_app = TrustedProxies(  # type: ignore[method-assign]
+            app.wsgi_app, settings.trusted_proxy_count, settings.trusted_proxy_networks
+        )
 
 
 def register_extensions(app: Flask, settings: Settings) -> None:

@@ -1,6 +1,7 @@
 """The one source of configuration: a typed settings object read from the environment."""
 
 import re
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple, Self
 
@@ -91,6 +92,9 @@ class Settings(BaseSettings):
     # How many proxies (HAProxy, the ALB) append to X-Forwarded-For in front of the service;
     # 0 trusts no header, so a client cannot choose the address it is limited as.
     trusted_proxy_count: int = Field(0, ge=0, le=5)
+    # The peers allowed to be those proxies (comma-separated CIDRs). Empty: any peer, right
+    # only where nothing but the proxy can connect (ECS instances behind the ALB).
+    trusted_proxy_networks: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
 
     host: str = "127.0.0.1"
     port: int = Field(5000, ge=1, le=65535)
@@ -123,11 +127,11 @@ class Settings(BaseSettings):
     admin_email: str | None = None
     admin_password: SecretStr | None = None
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_proxy_networks", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
-            return tuple(origin.strip() for origin in value.split(",") if origin.strip())
+            return tuple(item.strip() for item in value.split(",") if item.strip())
         return value
 
     @model_validator(mode="after")
