@@ -1,1 +1,55 @@
-"""System tests: they drive the repository's own commands, over 127.0.0.1 only."""
+"""System tests: they drive the repository's own commands, over 127.0.0.1 only.
+
+The compose stack (tests/compose_stack.py) is built and started once per run, when a Docker
+engine answers; otherwise the tests that need it are skipped with the reason (and fail in
+strict mode, as in CI, where .ci/run starts an engine first).
+"""
+
+import os
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from tests.compose_stack import EngineUnavailableError, Stack, engine_environment
+from tests.helpers import free_port
+
+PASSWORD = "correct horse battery"
+
+
+def pytest_report_header() -> str:
+    try:
+        images = engine_environment()
+    except EngineUnavailableError as why:
+        return f"compose stack: not run ({why})"
+    return f"compose stack: runs on the Docker engine that answers; images {images or 'official'}"
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    try:
+        images = engine_environment()
+    except EngineUnavailableError as why:
+        pytest.skip(f"system tests on the compose stack not run: {why}")
+    stack = Stack.create(f"users-systest-{os.getpid()}", free_port(), images)
+    try:
+        stack.up()
+        stack.wait_all_healthy(2)
+        yield stack
+    finally:
+        stack.down()
+
+
+def register(base_url: str, session: requests.Session | None = None) -> dict[str, Any]:
+    """A new user through `base_url`; its credentials and the reply's tokens."""
+    name = f"u{secrets.token_hex(6)}"
+    body = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
+    reply = (session or requests).post(f"{base_url}/auth/register", json=body, timeout=30)
+    assert reply.status_code == 201, reply.text
+    return body | reply.json()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

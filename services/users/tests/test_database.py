@@ -3,10 +3,13 @@
 import time
 from collections.abc import Callable
 
+import pytest
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import make_url, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import QueuePool
 
+from users_service import database
 from users_service.config import Settings
 from users_service.database import build_engine
 from users_service.extensions import db
@@ -60,3 +63,37 @@ def test_slow_statement_is_cancelled_into_a_fast_503(
         assert elapsed < 2
     else:  # SQLite has no statement timeout; the route simply answers
         assert reply.status_code == 200
+
+
+def test_the_database_host_is_resolved_in_python_within_the_connect_timeout(
+    make_settings: MakeSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """libpq's own lookup blocks the gevent worker and ignores connect_timeout: a name that
+    does not resolve must fail the connection within DB_CONNECT_TIMEOUT_SECONDS instead."""
+
+    def slow_lookup(*_args: object, **_kwargs: object) -> list[object]:
+        time.sleep(3)
+        return []
+
+    monkeypatch.setattr(database.socket, "getaddrinfo", slow_lookup)
+    url = "postgresql://nobody:x@db.example.invalid:5432/none"
+    engine = build_engine(make_settings(database_url=url, db_connect_timeout_seconds=1))
+    start = time.perf_counter()
+    with pytest.raises(OperationalError, match="could not resolve database host"):
+        engine.connect()
+    assert time.perf_counter() - start < 2
+
+
+@pytest.mark.postgres_only
+def test_libpq_is_handed_the_resolved_address(
+    make_settings: MakeSettings, database_url: str
+) -> None:
+    named = make_url(database_url).set(host="localhost")
+    engine = build_engine(make_settings(database_url=named.render_as_string(hide_password=False)))
+    try:
+        with engine.connect() as connection:
+            parameters = connection.connection.dbapi_connection.get_dsn_parameters()  # type: ignore[union-attr]
+    finally:
+        engine.dispose()
+    assert parameters["host"] == "localhost"
+    assert parameters["hostaddr"] in {"127.0.0.1", "::1"}

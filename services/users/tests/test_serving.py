@@ -1,6 +1,7 @@
 """The real gunicorn configuration, as processes: what only a multi-process server shows."""
 
 import secrets
+import socket
 import statistics
 import threading
 import time
@@ -154,6 +155,29 @@ def test_database_outage_gives_fast_503s_and_recovers(
     assert ready.status_code == 503
     assert ready.json()["checks"] == {"database": "unavailable"}
     assert [u["email"] for u in users] == ["user7@example.com"]  # acknowledged write kept
+
+
+def test_a_database_that_never_answers_gives_503s_within_the_connect_timeout(
+    serve: Serve,
+) -> None:
+    """A peer that accepts TCP and then says nothing (what a vanished container's address or
+    a stalled server looks like): gevent workers must give up at DB_CONNECT_TIMEOUT_SECONDS,
+    not wait for TCP, and keep answering /ping meanwhile."""
+    with socket.create_server(("127.0.0.1", 0), backlog=64) as silent:  # never accepts
+        url = f"postgresql://nobody:x@localhost:{silent.getsockname()[1]}/none"
+        with (
+            serve(DATABASE_URL=url, DB_CONNECT_TIMEOUT_SECONDS="1") as server,
+            ThreadPoolExecutor(4) as pool,
+        ):
+            users = f"{server.base_url}/users"
+            calls = [pool.submit(_timed, requests.get, users) for _ in range(4)]
+            ping = _timed(requests.get, f"{server.base_url}/ping")
+            outage = [call.result() for call in calls]
+    print(f"\nsilent database: {[f'{s:.2f}' for s, _ in outage]} s; /ping {ping[0]:.2f} s")
+    assert [reply.status_code for _, reply in outage] == [503] * 4
+    assert max(seconds for seconds, _ in outage) < 3
+    assert ping[1].status_code == 200
+    assert ping[0] < 0.5
 
 
 def _timed(call: Callable[..., requests.Response], url: str) -> tuple[float, requests.Response]:

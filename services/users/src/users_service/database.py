@@ -5,8 +5,13 @@ server-side timeout, so a database outage turns into fast 503s instead of hung w
 and the service recovers by itself when the database is back.
 """
 
+import socket
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+import psycopg2
 from flask import Flask, current_app
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, scoped_session
@@ -20,7 +25,7 @@ def build_engine(settings: Settings) -> Engine:
     url = settings.sqlalchemy_url
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
@@ -38,6 +43,54 @@ def build_engine(settings: Settings) -> Engine:
             "keepalives_count": 2,
         },
     )
+    event.listen(engine, "do_connect", _connect_within(settings.db_connect_timeout_seconds))
+    return engine
+
+
+def _connect_within(timeout: float) -> Any:
+    """A do_connect hook that makes DB_CONNECT_TIMEOUT_SECONDS hold for the whole connect.
+
+    libpq enforces connect_timeout only in its blocking connect. Under gevent, psycogreen
+    connects asynchronously and nothing bounds the wait, so a connect to an address that no
+    longer answers (a stopped container, a failed-over host) hangs for TCP's own retries.
+    And libpq looks the host name up with a blocking getaddrinfo that stalls the whole gevent
+    worker, /ping included. So the name is resolved here, in Python, within the timeout, and
+    libpq gets the address (`hostaddr`; `host` still names the server for TLS), all under a
+    gevent deadline when gevent runs.
+    """
+
+    def do_connect(dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        with _green_deadline(timeout):
+            host = cparams.get("host")
+            if host and "hostaddr" not in cparams and not host.startswith("/") and "," not in host:
+                cparams["hostaddr"] = _lookup(host, int(cparams.get("port") or 5432), timeout)
+            return dialect.loaded_dbapi.connect(*cargs, **cparams)
+
+    return do_connect
+
+
+def _green_deadline(timeout: float) -> AbstractContextManager[object]:
+    """gevent's Timeout when gevent has patched this process; else nothing (libpq's own
+    connect_timeout holds in a blocking connect)."""
+    if "gevent" in sys.modules:
+        import gevent.monkey
+
+        if gevent.monkey.is_module_patched("socket"):
+            failure = psycopg2.OperationalError(f"no database connection within {timeout} s")
+            deadline: AbstractContextManager[object] = gevent.Timeout(timeout, failure)
+            return deadline
+    return nullcontext()
+
+
+def _lookup(host: str, port: int, timeout: float) -> str:
+    pool = ThreadPoolExecutor(max_workers=1)  # cooperative under gevent's patched threading
+    try:
+        found = pool.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+        return str(found.result(timeout)[0][4][0])
+    except (TimeoutError, OSError, IndexError) as error:
+        raise psycopg2.OperationalError(f"could not resolve database host {host!r}") from error
+    finally:
+        pool.shutdown(wait=False)  # a lookup that outlives the timeout finishes on its own
 
 
 def _sqlite_engine(url: str) -> Engine:

@@ -1,0 +1,1 @@
+"""System tests of the repository: the compose stack, the image, the README commands."""
