@@ -7,7 +7,7 @@ strict mode, as in CI, where .ci/run starts an engine first).
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -17,6 +17,9 @@ from tests.compose_stack import EngineUnavailableError, Stack, engine_environmen
 from tests.helpers import free_port
 
 PASSWORD = "correct horse battery"
+# What the proofs measured, repeated at the end of the run (pytest hides passing tests' output).
+FIGURES: list[str] = []
+Record = Callable[[str], None]
 
 
 def pytest_report_header() -> str:
@@ -25,6 +28,24 @@ def pytest_report_header() -> str:
     except EngineUnavailableError as why:
         return f"compose stack: not run ({why})"
     return f"compose stack: runs on the Docker engine that answers; images {images or 'official'}"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if FIGURES:
+        terminalreporter.section("figures measured by the system tests")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def record(request: pytest.FixtureRequest) -> Record:
+    """Print a measured figure and repeat it in the run's summary."""
+
+    def record(text: str) -> None:
+        print(text)
+        FIGURES.extend(f"{request.node.name}: {line}" for line in text.strip().splitlines())
+
+    return record
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from tests.compose_stack import ROOT, Stack
+from tests.conftest import Record
 from users_service.config import Settings
 
 SERVICE = ROOT / "services/users"
@@ -16,19 +17,19 @@ MB = 1_000_000
 OWN_LAYERS_LIMIT = 150 * MB
 
 
-def test_dockerfiles_pass_hadolint() -> None:
+def test_dockerfiles_pass_hadolint(record: Record) -> None:
     """Nothing above `info`, on the service image and on the stand-ins of its base images."""
     result = subprocess.run(
-        [str(HADOLINT), "--failure-threshold", "warning", *map(str, DOCKERFILES)],
+        [str(HADOLINT), "--no-color", "--failure-threshold", "warning", *map(str, DOCKERFILES)],
         capture_output=True,
         text=True,
         check=False,
     )
-    print(f"\nhadolint on {len(DOCKERFILES)} Dockerfiles:\n{result.stdout or 'no findings'}")
+    record(f"\nhadolint on {len(DOCKERFILES)} Dockerfiles:\n{result.stdout or 'no findings'}")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_build_context_holds_only_what_the_image_needs(stack: Stack) -> None:
+def test_the_build_context_holds_only_what_the_image_needs(stack: Stack, record: Record) -> None:
     """.dockerignore keeps tests, caches, local databases and secrets out of every build."""
     probe = f"FROM {stack.env.get('PYTHON_IMAGE', 'python:3.11-slim-bookworm')}\nCOPY . /context\n"
     tag = f"context-probe:{stack.project}"
@@ -44,7 +45,7 @@ def test_the_build_context_holds_only_what_the_image_needs(stack: Stack) -> None
     finally:
         stack.docker("image", "rm", "--force", tag)
     files = sorted(path.removeprefix("/context/") for path in listing)
-    print(f"\nbuild context: {len(files)} files")
+    record(f"\nbuild context: {len(files)} files")
     assert {"requirements.lock", "pyproject.toml", "src/users_service/app.py"} <= set(files)
     assert all(f in ("requirements.lock", "pyproject.toml") or f.startswith("src/") for f in files)
     assert not [f for f in files if "__pycache__" in f or f.endswith((".pyc", ".sqlite3", ".env"))]
@@ -81,12 +82,12 @@ def parse_seconds(duration: str) -> int:
     return int(duration.removesuffix("s"))
 
 
-def test_image_size_is_recorded(stack: Stack) -> None:
+def test_image_size_is_recorded(stack: Stack, record: Record) -> None:
     image = f"users-service:{stack.project}"
     base = stack.env.get("PYTHON_IMAGE", "python:3.11-slim-bookworm")
     size = int(stack.docker("image", "inspect", "--format", "{{.Size}}", image))
     base_size = int(stack.docker("image", "inspect", "--format", "{{.Size}}", base))
-    print(
+    record(
         f"\nimage {size / MB:.0f} MB = base {base} {base_size / MB:.0f} MB "
         f"+ our layers {(size - base_size) / MB:.0f} MB"
     )

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.compose_stack import ROOT, Stack, wait_for
-from tests.conftest import bearer, register
+from tests.conftest import Record, bearer, register
 from tests.traffic import Kind, Load
 
 SETTLE_SECONDS = 2.0
@@ -59,7 +59,9 @@ def lb_events(stack: Stack, needle: str, after: float) -> list[float]:
     return [stamp for stamp in stamps if stamp > after]
 
 
-def test_a_killed_replica_costs_no_idempotent_request(stack: Stack, user: dict[str, str]) -> None:
+def test_a_killed_replica_costs_no_idempotent_request(
+    stack: Stack, user: dict[str, str], record: Record
+) -> None:
     victim = stack.replicas()[0]
     victim_id = stack.instance_of(victim)
     with Load([ping(stack), *reads(stack, user["auth_token"])]) as load:
@@ -83,7 +85,7 @@ def test_a_killed_replica_costs_no_idempotent_request(stack: Stack, user: dict[s
     served_by_victim = [o.at for o in load.outcomes if o.instance == victim_id]
     gap = [at for at in served_by_victim if killed_at < at < back_up]
     first_back = min(at for at in served_by_victim if at > killed_at)
-    print(
+    record(
         f"\n{load.report('kill one replica')}\n"
         f"taken out by HAProxy {detected:.1f} s after the kill; routed to again "
         f"{first_back - restarted_at:.1f} s after `docker start` (health checks passed at "
@@ -94,7 +96,9 @@ def test_a_killed_replica_costs_no_idempotent_request(stack: Stack, user: dict[s
     assert len(load.outcomes) > 100
 
 
-def test_rolling_replacement_fails_no_request(stack: Stack, user: dict[str, str]) -> None:
+def test_rolling_replacement_fails_no_request(
+    stack: Stack, user: dict[str, str], record: Record
+) -> None:
     before = {stack.instance_of(container) for container in stack.replicas()}
     credentials = {"email": user["email"], "password": user["password"]}
     writes = [
@@ -119,7 +123,7 @@ def test_rolling_replacement_fails_no_request(stack: Stack, user: dict[str, str]
         took = time.time() - started
         time.sleep(SETTLE_SECONDS)
     after = {stack.instance_of(container) for container in stack.replicas()}
-    print(f"\n{rollout.stdout}{load.report('rolling replacement')}\nreplaced in {took:.1f} s")
+    record(f"\n{rollout.stdout}{load.report('rolling replacement')}\nreplaced in {took:.1f} s")
     assert rollout.returncode == 0, rollout.stdout + rollout.stderr
     assert not load.failures()
     assert len(after) == 2
@@ -128,7 +132,7 @@ def test_rolling_replacement_fails_no_request(stack: Stack, user: dict[str, str]
 
 
 def test_a_database_outage_is_answered_quickly_and_survived(
-    stack: Stack, user: dict[str, str]
+    stack: Stack, user: dict[str, str], record: Record
 ) -> None:
     token = user["auth_token"]
     written = [register(stack.lb) for _ in range(3)]
@@ -160,7 +164,7 @@ def test_a_database_outage_is_answered_quickly_and_survived(
         time.sleep(SETTLE_SECONDS)
     outage = [o for o in load.outcomes if down_at < o.at - o.elapsed < back_at]  # sent meanwhile
     api = [o for o in outage if o.kind not in ("GET /ping", "GET /ready")]
-    print(
+    record(
         f"\n{load.report(f'database stopped for {OUTAGE_SECONDS:.0f} s')}\n"
         f"during the outage: {len(api)} API calls, slowest {max(o.elapsed for o in api):.2f} s; "
         f"recovered {recovery:.1f} s after the database was started again"

@@ -4,6 +4,7 @@ Each replica is also reached directly on its dynamic 127.0.0.1 port (as ECS publ
 on `hostPort: 0`), so a test can write through one replica and read through another.
 """
 
+import json
 import secrets
 import threading
 from collections import Counter
@@ -12,24 +13,40 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from tests.compose_stack import Stack
-from tests.conftest import PASSWORD, bearer, register
+from tests.conftest import PASSWORD, Record, bearer, register
 
 LB_READS = 20
 
 
-def test_every_replica_serves_through_the_load_balancer(stack: Stack) -> None:
+def test_every_replica_serves_through_the_load_balancer(stack: Stack, record: Record) -> None:
     instances = {stack.instance_of(container) for container in stack.replicas()}
     seen = Counter(
         stack.session.get(f"{stack.lb}/ping", timeout=5).headers["X-Instance-Id"]
         for _ in range(LB_READS)
     )
-    print(f"\n{LB_READS} requests through the LB, by instance: {dict(seen)}")
+    record(f"\n{LB_READS} requests through the LB, by instance: {dict(seen)}")
     assert len(instances) == 2
     assert set(seen) == instances
     assert min(seen.values()) >= LB_READS // 4  # round robin, not one replica and a straggler
 
 
-def test_the_seed_004_grader_passes(stack: Stack) -> None:
+def test_scaling_out_and_back_needs_no_edit(stack: Stack, record: Record) -> None:
+    """`--scale users=3`: the third replica is found through Docker's DNS and served once
+    healthy; scaling back leaves the LB on the two that remain."""
+    scale = ("up", "--detach", "--no-recreate", "--no-build", "--pull", "never", "--scale")
+    stack.compose(*scale, "users=3", "users")
+    took = stack.wait_all_healthy(3)
+    three = Counter(
+        stack.session.get(f"{stack.lb}/ping", timeout=5).headers["X-Instance-Id"]
+        for _ in range(3 * LB_READS)
+    )
+    stack.compose(*scale, "users=2", "users")
+    stack.wait_all_healthy(2)
+    record(f"\nscaled to 3: healthy after {took:.1f} s; {3 * LB_READS} requests: {dict(three)}")
+    assert len(three) == 3
+
+
+def test_the_seed_004_grader_passes(stack: Stack, record: Record) -> None:
     """A different seed on each replica (set directly); reads through the LB return exactly
     one of them, as a plain string, and every replica's seed is seen."""
     seeds = {}
@@ -39,13 +56,13 @@ def test_the_seed_004_grader_passes(stack: Stack) -> None:
         assert reply.status_code == 200
         seeds[str(seed)] = container
     bodies = [requests.get(f"{stack.lb}/", timeout=5) for _ in range(LB_READS)]
-    print(f"\nseeds {sorted(seeds)}; read through the LB: {dict(Counter(b.text for b in bodies))}")
+    record(f"\nseeds {sorted(seeds)}; read through the LB: {dict(Counter(b.text for b in bodies))}")
     assert all(body.status_code == 200 for body in bodies)
     assert all(body.headers["Content-Type"].startswith("text/plain") for body in bodies)
     assert {body.text for body in bodies} == set(seeds)
 
 
-def test_user_state_is_shared_and_logout_holds_everywhere(stack: Stack) -> None:
+def test_user_state_is_shared_and_logout_holds_everywhere(stack: Stack, record: Record) -> None:
     user = register(stack.lb)
     urls = [stack.url_of(container) for container in stack.replicas()]
     tokens = []
@@ -70,10 +87,10 @@ def test_user_state_is_shared_and_logout_holds_everywhere(stack: Stack) -> None:
         # The user's other session, begun on another replica, is untouched.
         other = requests.get(f"{url}/auth/status", headers=bearer(tokens[1]), timeout=5)
         assert other.status_code == 200
-    print(f"\nlogged in on {len(urls)} replicas; logout on one refused on all {len(urls)} + LB")
+    record(f"\nlogged in on {len(urls)} replicas; logout on one refused on all {len(urls)} + LB")
 
 
-def test_uploads_are_shared_by_every_replica(stack: Stack) -> None:
+def test_uploads_are_shared_by_every_replica(stack: Stack, record: Record) -> None:
     """Seed 000's bug, fixed: a file stored through one replica exists for all of them."""
     token = register(stack.lb)["auth_token"]
     content = secrets.token_bytes(300_000)
@@ -92,10 +109,12 @@ def test_uploads_are_shared_by_every_replica(stack: Stack) -> None:
         download = requests.get(f"{url}/files/{file_id}", headers=bearer(token), timeout=30)
         assert download.status_code == 200
         assert download.content == content
-    print(f"\n{len(content)} bytes uploaded on one replica, identical through {len(urls)} + LB")
+    record(f"\n{len(content)} bytes uploaded on one replica, identical through {len(urls)} + LB")
 
 
-def test_concurrent_registrations_across_replicas_make_one_user(stack: Stack) -> None:
+def test_concurrent_registrations_across_replicas_make_one_user(
+    stack: Stack, record: Record
+) -> None:
     attempts = 50
     urls = [stack.url_of(container) for container in stack.replicas()]
     name = f"race{secrets.token_hex(4)}"
@@ -110,7 +129,7 @@ def test_concurrent_registrations_across_replicas_make_one_user(stack: Stack) ->
         replies = list(pool.map(attempt, range(attempts)))
     statuses = Counter(reply.status_code for reply in replies)
     instances = Counter(reply.headers["X-Instance-Id"] for reply in replies)
-    print(
+    record(
         f"\n{attempts} concurrent registrations of one email: {dict(statuses)}, "
         f"by instance {dict(instances)}"
     )
@@ -118,3 +137,27 @@ def test_concurrent_registrations_across_replicas_make_one_user(stack: Stack) ->
     assert len(instances) == len(urls)
     refusals = {reply.json()["message"] for reply in replies if reply.status_code == 400}
     assert refusals == {"Sorry. That user already exists."}
+
+
+def test_forwarded_headers_are_believed_only_from_the_load_balancer(
+    stack: Stack, record: Record
+) -> None:
+    """The address a client claims in X-Forwarded-For is ignored both ways: written to a
+    replica directly (not a trusted peer) and sent through HAProxy (which appends the real
+    one, the entry the service takes). Through HAProxy the client is not HAProxy itself."""
+    spoofed = "203.0.113.77"
+    ids = {"direct": secrets.token_hex(8), "lb": secrets.token_hex(8)}
+    direct = stack.url_of(stack.replicas()[0])
+    for route, base in (("direct", direct), ("lb", stack.lb)):
+        headers = {"X-Forwarded-For": spoofed, "X-Request-Id": ids[route]}
+        assert requests.get(f"{base}/ping", headers=headers, timeout=5).status_code == 200
+    clients = {}
+    for line in stack.logs("users").splitlines():
+        entry = json.loads(line) if line.startswith("{") else {}
+        for route, request_id in ids.items():
+            if entry.get("request_id") == request_id:
+                clients[route] = entry["client"]
+    record(f"\nclient addresses logged for X-Forwarded-For: {spoofed}: {clients}")
+    assert set(clients) == {"direct", "lb"}
+    assert spoofed not in clients.values()
+    assert clients["lb"] != stack.env["EDGE_LB_ADDRESS"]
