@@ -30,8 +30,8 @@ migrate: install
 	$(BIN)/users-service db upgrade
 
 lint: install
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check . scripts/rolling-replace
+	$(BIN)/ruff format --check . scripts/rolling-replace
 	$(BIN)/mypy --config-file $(SERVICE)/pyproject.toml $(SERVICE)/src
 
 ## Lint, then the whole suite: PostgreSQL if TEST_DATABASE_URL is set, else SQLite.
@@ -39,8 +39,8 @@ test: lint
 	$(BIN)/pytest -v $(PYTEST_ARGS)
 
 format: install
-	$(BIN)/ruff format .
-	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format . scripts/rolling-replace
+	$(BIN)/ruff check --fix . scripts/rolling-replace
 
 ## Benchmarks, not part of `make test` (about 6 minutes; BENCH_* variables in
 ## services/users/bench/options.py). gunicorn runs from $(BENCH_VENV), built from the runtime

@@ -138,7 +138,9 @@ class Stack:
         return f"http://127.0.0.1:{binding['HostPort']}"
 
     def instance_of(self, container: str) -> str:
-        reply = self.session.get(f"{self.url_of(container)}/ping", timeout=5)
+        # No keep-alive: an idle connection would hold the replica's graceful stop open.
+        headers = {"Connection": "close"}
+        reply = requests.get(f"{self.url_of(container)}/ping", headers=headers, timeout=5)
         return reply.headers["X-Instance-Id"]
 
     def health(self, container: str) -> str:
