@@ -2,6 +2,8 @@
 clients do not notice (or get a quick, honest 503). Each test leaves two healthy replicas and
 a running database behind it, whatever order the tests run in."""
 
+import os
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -94,6 +96,39 @@ def test_a_killed_replica_costs_no_idempotent_request(
     assert not load.failures()
     assert gap == []  # nothing reached it between the kill and its passing health checks
     assert len(load.outcomes) > 100
+
+
+def test_a_crashed_replica_is_restarted_by_docker_unnoticed(
+    stack: Stack, user: dict[str, str], record: Record
+) -> None:
+    """The process dies by itself (SIGKILL from the host, as the OOM killer would): the
+    restart policy brings it back, and clients see nothing. (`docker kill` is an operator's
+    stop to Docker, which is why proof 5 starts the replica again by hand.)"""
+    victim = stack.replicas()[0]
+    victim_id = stack.instance_of(victim)
+    pid = int(stack.docker("inspect", "--format", "{{.State.Pid}}", victim))
+    with Load([ping(stack), *reads(stack, user["auth_token"])]) as load:
+        time.sleep(SETTLE_SECONDS)
+        crashed_at = time.time()
+        os.kill(pid, signal.SIGKILL)
+        restarted = wait_for(
+            "Docker to restart it",
+            lambda: stack.docker("inspect", "--format", "{{.RestartCount}}", victim).strip() == "1",
+            30,
+        )
+        wait_for(
+            "a request routed to it",
+            lambda: any(o.instance == victim_id and o.at > crashed_at + 1 for o in load.outcomes),
+            60,
+        )
+        back = min(o.at for o in load.outcomes if o.instance == victim_id and o.at > crashed_at + 1)
+        time.sleep(SETTLE_SECONDS)
+    record(
+        f"\n{load.report('crash one replica')}\n"
+        f"restarted by Docker after {restarted:.1f} s; served again {back - crashed_at:.1f} s "
+        "after the crash"
+    )
+    assert not load.failures()
 
 
 def test_rolling_replacement_fails_no_request(
