@@ -10,7 +10,7 @@ export PORT
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed-$(shell cat $(SERVICE)/requirements.lock $(SERVICE)/pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run migrate lint format test bench lock clean
+.PHONY: install run migrate lint format test bench image release lock clean
 
 install: $(STAMP)
 
@@ -54,6 +54,19 @@ $(BENCH_STAMP):
 	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r $(SERVICE)/requirements.lock
 	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -e $(SERVICE)
 	touch $@
+
+## The image, tagged with the commit. CI builds it on every change (the system tests) and here
+## for a release.
+COMMIT ?= $(shell git rev-parse HEAD)
+image:
+	docker build --tag users-service:$(COMMIT) services/users
+
+## What CI runs on a push to staging or production: push the image to ECR ($$ECR_REPOSITORY)
+## and deploy it by digest (scripts/deploy reads the DEPLOY_* variables; README: Deploy to AWS).
+release: install image
+	mkdir -p var
+	$(BIN)/python scripts/push-image users-service:$(COMMIT) "$$ECR_REPOSITORY" > var/released-image
+	$(BIN)/python scripts/deploy --image "$$(cat var/released-image)" --commit $(COMMIT)
 
 ## Re-resolve the pinned dependencies (needs uv: pip install uv).
 lock:

@@ -1,0 +1,155 @@
+"""ecs_taskdefinition.json against ECS's API model and against the rest of the project."""
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+from botocore.model import ListShape, MapShape, Shape, StructureShape
+from botocore.validate import ParamValidator
+
+from users_service.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = json.loads((ROOT / "ecs_taskdefinition.json").read_text())
+PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
+# What changes per deploy or per account, and nothing else.
+EXPECTED_PLACEHOLDERS = {
+    "IMAGE",
+    "EXECUTION_ROLE_ARN",
+    "TASK_ROLE_ARN",
+    "DATABASE_URL_SECRET_ARN",
+    "SECRET_KEY_SECRET_ARN",
+    "LOG_GROUP",
+    "REGION",
+}
+# A value of the right form for each placeholder, so the API model can judge the result.
+SAMPLES = {
+    "IMAGE": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/users@sha256:" + "a" * 64,
+    "REGION": "eu-west-1",
+    "LOG_GROUP": "/ecs/users-service",
+}
+
+
+def input_shape() -> StructureShape:
+    ecs = botocore.session.get_session().get_service_model("ecs")
+    shape = ecs.operation_model("RegisterTaskDefinition").input_shape
+    assert isinstance(shape, StructureShape)
+    return shape
+
+
+def rendered() -> dict[str, Any]:
+    def fill(value: Any) -> Any:
+        if isinstance(value, str):
+            return PLACEHOLDER.sub(
+                lambda m: SAMPLES.get(m[1], f"arn:aws:iam::123456789012:role/{m[1]}"), value
+            )
+        if isinstance(value, list):
+            return [fill(item) for item in value]
+        if isinstance(value, dict):
+            return {key: fill(item) for key, item in value.items()}
+        return value
+
+    filled: dict[str, Any] = fill(TEMPLATE)
+    return filled
+
+
+def enum_violations(value: Any, shape: Shape, path: str = "") -> list[str]:
+    """Values outside an enum of the API model (botocore's validator does not check them)."""
+    enum = shape.metadata.get("enum") if shape.type_name == "string" else None
+    if enum:
+        return [] if value in enum else [f"{path}: {value!r} not in {enum}"]
+    if isinstance(shape, StructureShape) and isinstance(value, dict):
+        return [
+            problem
+            for key, item in value.items()
+            if key in shape.members
+            for problem in enum_violations(item, shape.members[key], f"{path}.{key}")
+        ]
+    if isinstance(shape, ListShape) and isinstance(value, list):
+        return [
+            problem
+            for n, item in enumerate(value)
+            for problem in enum_violations(item, shape.member, f"{path}[{n}]")
+        ]
+    if isinstance(shape, MapShape) and isinstance(value, dict):
+        return [p for k, v in value.items() for p in enum_violations(v, shape.value, f"{path}.{k}")]
+    return []
+
+
+def test_the_template_is_a_valid_register_task_definition_request() -> None:
+    report = ParamValidator().validate(rendered(), input_shape())
+    assert not report.has_errors(), report.generate_report()
+    assert enum_violations(rendered(), input_shape()) == []
+
+
+def test_placeholders_are_only_what_changes_per_deploy_or_account() -> None:
+    found = set(PLACEHOLDER.findall(json.dumps(TEMPLATE)))
+    assert found == EXPECTED_PLACEHOLDERS
+    assert TEMPLATE["containerDefinitions"][0]["image"] == "{{IMAGE}}"
+
+
+def container() -> dict[str, Any]:
+    (users,) = TEMPLATE["containerDefinitions"]
+    return dict(users)
+
+
+def test_dynamic_host_port_on_the_image_port() -> None:
+    dockerfile = (ROOT / "services/users/Dockerfile").read_text()
+    exposed = re.search(r"^EXPOSE (\d+)$", dockerfile, re.MULTILINE)
+    assert exposed is not None
+    assert TEMPLATE["networkMode"] == "bridge"
+    assert container()["portMappings"] == [
+        {"containerPort": int(exposed[1]), "hostPort": 0, "protocol": "tcp"}
+    ]
+    port = {e["name"]: e["value"] for e in container()["environment"]}["PORT"]
+    assert port == exposed[1]
+
+
+def test_the_health_check_is_the_images_probe_of_ping() -> None:
+    probe = (ROOT / "services/users/src/users_service/healthcheck.py").read_text()
+    assert "/ping" in probe
+    assert container()["healthCheck"]["command"] == [
+        "CMD",
+        "python3",
+        "-m",
+        "users_service.healthcheck",
+    ]
+
+
+def test_the_stop_timeout_leaves_gunicorn_time_to_drain() -> None:
+    graceful = Settings.model_fields["graceful_timeout_seconds"].default
+    assert container()["stopTimeout"] > graceful
+    assert "GRACEFUL_TIMEOUT_SECONDS" not in {e["name"] for e in container()["environment"]}
+
+
+def test_required_settings_come_from_secrets_never_plain_environment() -> None:
+    """Production refuses to start without DATABASE_URL and SECRET_KEY: both are set, and
+    both from Secrets Manager or Parameter Store."""
+    secrets = {s["name"]: s["valueFrom"] for s in container()["secrets"]}
+    environment = {e["name"]: e["value"] for e in container()["environment"]}
+    assert set(secrets) == {"DATABASE_URL", "SECRET_KEY"}
+    assert not set(secrets) & set(environment)
+    assert environment["APP_ENV"] == "production"
+    for name, value in environment.items():
+        assert not re.search(r"(?i)password|secret|key", name), name
+        assert "://" not in value
+
+
+def test_environment_names_are_settings_of_the_service() -> None:
+    settings = {name.upper() for name in Settings.model_fields}
+    assert {e["name"] for e in container()["environment"]} <= settings
+
+
+def test_logs_go_to_cloudwatch_with_a_stream_prefix() -> None:
+    logging = container()["logConfiguration"]
+    assert logging["logDriver"] == "awslogs"
+    assert logging["options"]["awslogs-stream-prefix"] == "users"
+
+
+def test_memory_fits_the_measured_footprint() -> None:
+    """make bench measured 244 MiB RSS for the master and two workers (185 MiB PSS): the soft
+    reservation covers the PSS, the hard limit leaves room for argon2's working memory."""
+    assert 185 <= container()["memoryReservation"] < container()["memory"]
+    assert container()["memory"] >= 244 * 1.5
