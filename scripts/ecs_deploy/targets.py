@@ -10,6 +10,9 @@ from typing import Any
 from ecs_deploy.config import Config
 from ecs_deploy.target_groups import TargetGroup
 
+# An ALB reports a deregistered target as draining until the deregistration delay has passed.
+DRAINING = ("draining", "unhealthy.draining")
+
 
 @dataclass(frozen=True)
 class Target:
@@ -30,7 +33,7 @@ class Health:
         return all(self.states.get(target) == "healthy" for target in self.expected)
 
     def old_draining(self) -> list[Target]:
-        return [t for t, s in self.states.items() if s == "draining" and t not in self.expected]
+        return [t for t, s in self.states.items() if s in DRAINING and t not in self.expected]
 
 
 def observe(clients: Any, config: Config, groups: list[TargetGroup], new_arn: str) -> Health:
