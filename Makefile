@@ -30,17 +30,18 @@ migrate: install
 	$(BIN)/users-service db upgrade
 
 lint: install
-	$(BIN)/ruff check . scripts/rolling-replace
-	$(BIN)/ruff format --check . scripts/rolling-replace
+	$(BIN)/ruff check . scripts/rolling-replace scripts/deploy
+	$(BIN)/ruff format --check . scripts/rolling-replace scripts/deploy
 	$(BIN)/mypy --config-file $(SERVICE)/pyproject.toml $(SERVICE)/src
+	$(BIN)/mypy --config-file $(SERVICE)/pyproject.toml scripts/ecs_deploy
 
 ## Lint, then the whole suite: PostgreSQL if TEST_DATABASE_URL is set, else SQLite.
 test: lint
 	$(BIN)/pytest -v $(PYTEST_ARGS)
 
 format: install
-	$(BIN)/ruff format . scripts/rolling-replace
-	$(BIN)/ruff check --fix . scripts/rolling-replace
+	$(BIN)/ruff format . scripts/rolling-replace scripts/deploy
+	$(BIN)/ruff check --fix . scripts/rolling-replace scripts/deploy
 
 ## Benchmarks, not part of `make test` (about 6 minutes; BENCH_* variables in
 ## services/users/bench/options.py). gunicorn runs from $(BENCH_VENV), built from the runtime
