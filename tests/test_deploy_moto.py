@@ -29,7 +29,7 @@ import boto3
 import pytest
 from ecs_deploy.render import render_file
 
-from tests.moto_server import start_moto_server, stop
+from s3_server import running_moto
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
@@ -56,11 +56,8 @@ def moto(tmp_path: Path) -> Iterator[str]:
     # Without MOTO_ECS_SERVICE_RUNNING moto's services never reach their desired count, and
     # preflight would rightly see a deployment in progress.
     env = clean_env() | {"MOTO_ECS_SERVICE_RUNNING": "1"}
-    url, process = start_moto_server(env, tmp_path / "moto.log")
-    try:
+    with running_moto(tmp_path / "moto.log", env) as url:
         yield url
-    finally:
-        stop(process)
 
 
 def clean_env() -> dict[str, str]:

@@ -40,7 +40,8 @@ from tests.cfn_templates import (
 )
 from tests.conftest import Record
 from tests.infra_stacks import IMAGE, REGION, STAND_INS, Deployment, deploy
-from tests.moto_server import running_moto
+
+from s3_server import running_moto
 
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")
 TASK_DEFINITION_JSON = INFRA.parent / "ecs_taskdefinition.json"

@@ -37,14 +37,17 @@ class Bucket:
 
 
 @contextmanager
-def running_moto(log_path: Path) -> Iterator[str]:
-    """Start moto_server on a free port; yield its endpoint URL; stop it by its PID."""
+def running_moto(log_path: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Start moto_server on a free port (with `env`, e.g. MOTO_ECS_SERVICE_RUNNING, else this
+    process's environment); yield its endpoint URL; stop it by its PID. The system tests use
+    it too (pytest.ini puts this folder on their path)."""
     port = free_port()
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
             stdout=log,
             stderr=subprocess.STDOUT,
+            env=env,
         )
     endpoint = f"http://127.0.0.1:{port}"
     try:
