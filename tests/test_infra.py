@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ecs_deploy.render import render
 
 from tests.cfn_templates import (
     INFRA,
@@ -394,13 +395,17 @@ def test_moto_creates_the_repository_logs_roles_task_definition_and_service(
     ecs = moto.client("ecs")
     task = ecs.describe_task_definition(taskDefinition="users-service")["taskDefinition"]
     secrets = moto.outputs["users-database-stand-in"]
-    reference = _rendered_task_definition_json(
-        IMAGE=IMAGE,
-        LOG_GROUP=service["LogGroupName"],
-        REGION=REGION,
-        DATABASE_URL_SECRET_ARN=secrets["DatabaseUrlSecretArn"],
-        SECRET_KEY_SECRET_ARN=secrets["SecretKeySecretArn"],
-    )
+    values = {
+        "IMAGE": IMAGE,
+        "LOG_GROUP": service["LogGroupName"],
+        "REGION": REGION,
+        "EXECUTION_ROLE_ARN": service["ExecutionRoleArn"],
+        "TASK_ROLE_ARN": service["TaskRoleArn"],
+        "DATABASE_URL_SECRET_ARN": secrets["DatabaseUrlSecretArn"],
+        "SECRET_KEY_SECRET_ARN": secrets["SecretKeySecretArn"],
+    }
+    # Rendered as scripts/deploy renders it.
+    reference = render(json.loads(TASK_DEFINITION_JSON.read_text()), values)
     assert (task["family"], task["networkMode"]) == (reference["family"], reference["networkMode"])
     # The container that service.yaml registers is the one the JSON template describes,
     # field for field (moto adds empty mountPoints and volumesFrom).
@@ -462,15 +467,6 @@ def _imports(node: Any) -> list[tuple[str, str]]:
         stack_parameter, output = node["Fn::ImportValue"]["Fn::Sub"].split("-", 1)
         return [(stack_parameter.strip("${}"), output)]
     return [found for value in node.values() for found in _imports(value)]
-
-
-def _rendered_task_definition_json(**placeholders: str) -> dict[str, Any]:
-    """ecs_taskdefinition.json with its {{PLACEHOLDERS}} filled in (the others left as they are)."""
-    text = TASK_DEFINITION_JSON.read_text()
-    for name, value in placeholders.items():
-        text = text.replace(f"{{{{{name}}}}}", value)
-    rendered: dict[str, Any] = json.loads(text)
-    return rendered
 
 
 def _tcp(first: int, last: int, **source: Any) -> dict[str, Any]:

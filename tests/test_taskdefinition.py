@@ -8,12 +8,12 @@ from typing import Any
 import botocore.session
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 from botocore.validate import ParamValidator
+from ecs_deploy.render import PLACEHOLDER, render
 
 from users_service.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = json.loads((ROOT / "ecs_taskdefinition.json").read_text())
-PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
 # What changes per deploy or per account, and nothing else.
 EXPECTED_PLACEHOLDERS = {
     "IMAGE",
@@ -29,6 +29,10 @@ SAMPLES = {
     "IMAGE": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/users@sha256:" + "a" * 64,
     "REGION": "eu-west-1",
     "LOG_GROUP": "/ecs/users-service",
+    **{
+        name: f"arn:aws:iam::123456789012:role/{name}"
+        for name in EXPECTED_PLACEHOLDERS - {"IMAGE", "REGION", "LOG_GROUP"}
+    },
 }
 
 
@@ -40,19 +44,8 @@ def input_shape() -> StructureShape:
 
 
 def rendered() -> dict[str, Any]:
-    def fill(value: Any) -> Any:
-        if isinstance(value, str):
-            return PLACEHOLDER.sub(
-                lambda m: SAMPLES.get(m[1], f"arn:aws:iam::123456789012:role/{m[1]}"), value
-            )
-        if isinstance(value, list):
-            return [fill(item) for item in value]
-        if isinstance(value, dict):
-            return {key: fill(item) for key, item in value.items()}
-        return value
-
-    filled: dict[str, Any] = fill(TEMPLATE)
-    return filled
+    """The template as scripts/deploy renders it, with the samples."""
+    return render(TEMPLATE, SAMPLES)
 
 
 def enum_violations(value: Any, shape: Shape, path: str = "") -> list[str]:
