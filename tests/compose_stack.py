@@ -11,6 +11,7 @@ import secrets
 import shutil
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,22 +92,18 @@ class Stack:
         return f"http://127.0.0.1:{self.lb_port}"
 
     def compose(self, *args: str, timeout: float = 120) -> str:
+        """A compose command on this stack's project (its directory and variables)."""
+        return self.docker("compose", *args, timeout=timeout, env=self.env)
+
+    def docker(self, *args: str, timeout: float = 60, env: dict[str, str] | None = None) -> str:
         result = subprocess.run(
-            ["docker", "compose", *args],
+            ["docker", *args],
             cwd=ROOT,
-            env=self.env,
+            env=env,
             capture_output=True,
             text=True,
             timeout=timeout,
             check=False,
-        )
-        if result.returncode != 0:
-            raise AssertionError(f"docker compose {' '.join(args)}:\n{result.stderr[-3000:]}")
-        return result.stdout
-
-    def docker(self, *args: str, timeout: float = 60) -> str:
-        result = subprocess.run(
-            ["docker", *args], capture_output=True, text=True, timeout=timeout, check=False
         )
         if result.returncode != 0:
             raise AssertionError(f"docker {' '.join(args)}:\n{result.stderr[-3000:]}")
@@ -156,11 +153,11 @@ class Stack:
         return took
 
     def lb_sees(self, count: int) -> bool:
-        seen = {
-            self.session.get(f"{self.lb}/ping", timeout=5).headers["X-Instance-Id"]
-            for _ in range(4 * count)
-        }
-        return len(seen) == count
+        return len(self.instances_via_lb(4 * count)) == count
 
-    def service_container(self, service: str) -> str:
-        return self.compose("ps", "--quiet", "--all", service).split()[0]
+    def instances_via_lb(self, count: int) -> Counter[str]:
+        """How many of `count` pings through the load balancer each replica answered."""
+        return Counter(
+            self.session.get(f"{self.lb}/ping", timeout=5).headers["X-Instance-Id"]
+            for _ in range(count)
+        )

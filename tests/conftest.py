@@ -14,9 +14,9 @@ import pytest
 import requests
 
 from tests.compose_stack import EngineUnavailableError, Stack, engine_environment
-from tests.helpers import free_port
 
-PASSWORD = "correct horse battery"
+from helpers import free_port, register_body
+
 # What the proofs measured, repeated at the end of the run (pytest hides passing tests' output).
 FIGURES: list[str] = []
 Record = Callable[[str], None]
@@ -65,12 +65,7 @@ def stack() -> Iterator[Stack]:
 
 def register(base_url: str, session: requests.Session | None = None) -> dict[str, Any]:
     """A new user through `base_url`; its credentials and the reply's tokens."""
-    name = f"u{secrets.token_hex(6)}"
-    body = {"username": name, "email": f"{name}@example.com", "password": PASSWORD}
+    body = register_body(secrets.token_hex(6))
     reply = (session or requests).post(f"{base_url}/auth/register", json=body, timeout=30)
     assert reply.status_code == 201, reply.text
     return body | reply.json()
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.helpers import free_port
+from helpers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,8 +11,10 @@ import pytest
 import requests
 
 from tests.compose_stack import ROOT, Stack, wait_for
-from tests.conftest import Record, bearer, register
+from tests.conftest import Record, register
 from tests.traffic import Kind, Load
+
+from helpers import bearer
 
 SETTLE_SECONDS = 2.0
 OUTAGE_SECONDS = 10.0
@@ -78,13 +80,14 @@ def test_a_killed_replica_costs_no_idempotent_request(
         back_up = lb_events(stack, " is UP", restarted_at)[0]
         wait_for(
             "a request routed to it",
-            lambda: any(o.instance == victim_id and o.at > restarted_at for o in load.outcomes),
+            lambda: load.first_answer_from(victim_id, restarted_at) is not None,
             30,
         )
         time.sleep(SETTLE_SECONDS)
     served_by_victim = [o.at for o in load.outcomes if o.instance == victim_id]
     gap = [at for at in served_by_victim if killed_at < at < back_up]
-    first_back = min(at for at in served_by_victim if at > killed_at)
+    first_back = load.first_answer_from(victim_id, killed_at)
+    assert first_back is not None
     record(
         f"\n{load.report('kill one replica')}\n"
         f"taken out by HAProxy {detected:.1f} s after the kill; routed to again "
@@ -116,10 +119,11 @@ def test_a_replica_that_exits_is_restarted_by_docker_unnoticed(
         )
         wait_for(
             "a request routed to it",
-            lambda: any(o.instance == victim_id and o.at > exited_at + 1 for o in load.outcomes),
+            lambda: load.first_answer_from(victim_id, exited_at + 1) is not None,
             60,
         )
-        back = min(o.at for o in load.outcomes if o.instance == victim_id and o.at > exited_at + 1)
+        back = load.first_answer_from(victim_id, exited_at + 1)
+        assert back is not None
         time.sleep(SETTLE_SECONDS)
     record(
         f"\n{load.report('a replica exits')}\n"

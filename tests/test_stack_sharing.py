@@ -13,17 +13,16 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from tests.compose_stack import Stack
-from tests.conftest import PASSWORD, Record, bearer, register
+from tests.conftest import Record, register
+
+from helpers import PASSWORD, bearer
 
 LB_READS = 20
 
 
 def test_every_replica_serves_through_the_load_balancer(stack: Stack, record: Record) -> None:
     instances = {stack.instance_of(container) for container in stack.replicas()}
-    seen = Counter(
-        stack.session.get(f"{stack.lb}/ping", timeout=5).headers["X-Instance-Id"]
-        for _ in range(LB_READS)
-    )
+    seen = stack.instances_via_lb(LB_READS)
     record(f"\n{LB_READS} requests through the LB, by instance: {dict(seen)}")
     assert len(instances) == 2
     assert set(seen) == instances
@@ -36,10 +35,7 @@ def test_scaling_out_and_back_needs_no_edit(stack: Stack, record: Record) -> Non
     scale = ("up", "--detach", "--no-recreate", "--no-build", "--pull", "never", "--scale")
     stack.compose(*scale, "users=3", "users")
     took = stack.wait_all_healthy(3)
-    three = Counter(
-        stack.session.get(f"{stack.lb}/ping", timeout=5).headers["X-Instance-Id"]
-        for _ in range(3 * LB_READS)
-    )
+    three = stack.instances_via_lb(3 * LB_READS)
     stack.compose(*scale, "users=2", "users")
     stack.wait_all_healthy(2)
     record(f"\nscaled to 3: healthy after {took:.1f} s; {3 * LB_READS} requests: {dict(three)}")

@@ -74,6 +74,11 @@ class Load:
             )
             time.sleep(0.01)
 
+    def first_answer_from(self, instance: str, after: float) -> float | None:
+        """When `instance` first answered a request after the Unix time `after`, if it has."""
+        times = [o.at for o in self.outcomes if o.instance == instance and o.at > after]
+        return min(times, default=None)
+
     def failures(self) -> list[Outcome]:
         by_name = {kind.name: kind for kind in self.kinds}
         return [o for o in self.outcomes if o.status not in by_name[o.kind].ok]
