@@ -1,7 +1,8 @@
 """Suite-wide rules, shared by the service's tests and the system tests.
 
-STRICT_TESTS=1 (set by .ci/run) turns a missing TEST_DATABASE_URL and every skipped
-test into failures, so CI can never go green by quietly testing less.
+Without TEST_DATABASE_URL the suite runs on SQLite, and tests marked `postgres_only` are
+skipped with the reason. STRICT_TESTS=1 (set by .ci/run) turns a missing TEST_DATABASE_URL
+and every skipped test into failures, so CI can never go green by quietly testing less.
 """
 
 import os
@@ -10,7 +11,12 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["pytester"]  # tests/test_suite_rules.py runs small suites under these rules
+
 STRICT = os.environ.get("STRICT_TESTS") == "1"
+POSTGRES_ONLY_REASON = (
+    "needs PostgreSQL: set TEST_DATABASE_URL (eval \"$(scripts/local-postgres create)\")"
+)
 ARTIFACTS = Path(__file__).parent / "test-artifacts"
 STARTED = time.time()
 
@@ -24,6 +30,14 @@ def pytest_report_header() -> list[str]:
 def pytest_configure(config: pytest.Config) -> None:
     if STRICT and not os.environ.get("TEST_DATABASE_URL"):
         raise pytest.UsageError("STRICT_TESTS=1 needs TEST_DATABASE_URL: no SQLite fallback in CI")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if os.environ.get("TEST_DATABASE_URL"):
+        return
+    for item in items:
+        if item.get_closest_marker("postgres_only"):
+            item.add_marker(pytest.mark.skip(reason=POSTGRES_ONLY_REASON))
 
 
 @pytest.hookimpl(hookwrapper=True)

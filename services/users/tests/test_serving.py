@@ -114,9 +114,8 @@ def _ping_while_logging_in(server: Server, email: str) -> tuple[int, list[float]
 
 
 @pytest.fixture
-def postgres_proxy(is_postgres: bool, database_url: str) -> Iterator[tuple[TcpProxy, str]]:
-    if not is_postgres:
-        pytest.skip("needs PostgreSQL (TEST_DATABASE_URL): an outage is simulated on its TCP link")
+def postgres_proxy(database_url: str) -> Iterator[tuple[TcpProxy, str]]:
+    """The test database behind a TCP proxy that a test can cut (PostgreSQL only)."""
     parts = urlsplit(database_url)
     proxy = TcpProxy(parts.port or 5432)
     netloc = parts.netloc.replace(
@@ -264,13 +263,10 @@ def test_production_refuses_to_start_without_secrets(tmp_path: Path) -> None:
     assert "SECRET_KEY" in output
 
 
-def test_production_does_not_log_its_secrets(
-    serve: Serve, database_url: str, is_postgres: bool
-) -> None:
+@pytest.mark.postgres_only  # production refuses SQLite
+def test_production_does_not_log_its_secrets(serve: Serve, database_url: str) -> None:
     """A production start-up with real secrets: neither appears in the server's output."""
     secret = "s3cr3t-" + "x" * 40
-    if not is_postgres:
-        pytest.skip("production requires PostgreSQL (TEST_DATABASE_URL)")
     with serve(APP_ENV="production", SECRET_KEY=secret, **PRODUCTION_HASHING) as server:
         requests.get(f"{server.base_url}/users", timeout=5)
         requests.get(
