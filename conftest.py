@@ -13,6 +13,8 @@ import pytest
 
 pytest_plugins = ["pytester"]  # tests/test_suite_rules.py runs small suites under these rules
 
+# A developer's .env must not change what the tests see (tests that read one name it).
+os.environ["ENV_FILE"] = ""
 STRICT = os.environ.get("STRICT_TESTS") == "1"
 POSTGRES_ONLY_REASON = (
     "needs PostgreSQL: set TEST_DATABASE_URL (eval \"$(scripts/local-postgres create)\")"

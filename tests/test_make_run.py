@@ -1,4 +1,5 @@
-"""The README's first command, `make run`, serves the API on an embedded SQLite default."""
+"""The README's first command, `make run`, serves the API on an embedded SQLite default, with
+the settings of a `.env` file (the environment winning over it)."""
 
 import os
 import signal
@@ -19,7 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def make_run(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY"}}
-    env.update(PORT=str(port), DATA_DIR=str(tmp_path / "var"), APP_ENV="development")
+    settings = tmp_path / "settings.env"
+    settings.write_text(f"USERS_PAGE_SIZE=3\nPORT={free_port()}\n")  # the environment's PORT wins
+    env.update(
+        PORT=str(port), DATA_DIR=str(tmp_path / "var"), APP_ENV="development", ENV_FILE=str(settings)
+    )
     log = (tmp_path / "make-run.log").open("wb")
     # Its own session, so the whole tree (make, gunicorn master, workers) stops together.
     process = subprocess.Popen(
@@ -61,3 +66,11 @@ def test_make_run_serves_the_api_on_sqlite(make_run: str, tmp_path: Path) -> Non
     assert status.json()["data"]["username"] == "michael"
     assert (tmp_path / "var" / "users.sqlite3").is_file()
     assert (tmp_path / "var" / "secret_key").stat().st_mode & 0o077 == 0  # private to the owner
+
+
+def test_make_run_reads_the_settings_file_and_starts_quietly(make_run: str, tmp_path: Path) -> None:
+    page = requests.get(f"{make_run}/users", timeout=5).json()
+    assert page["data"]["limit"] == 3
+    log = (tmp_path / "make-run.log").read_text()
+    assert "Running upgrade" in log
+    assert "alembic.runtime.plugins" not in log

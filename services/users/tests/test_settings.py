@@ -430,3 +430,41 @@ def test_every_setting_is_documented(name: str) -> None:
     assert f"`{name}`" in readme
     if name not in SET_BY_THE_RUNTIME:
         assert f"\n{name}=" in (REPOSITORY / ".env.example").read_text()
+
+
+def test_a_dotenv_file_in_the_working_directory_is_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`.env` as .env.example describes it: read when present; the environment wins."""
+    (tmp_path / ".env").write_text("PASSWORD_MIN_LENGTH=20\nUSERS_PAGE_SIZE=7\nDATABASE_URL=\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ENV_FILE")
+    monkeypatch.setenv("USERS_PAGE_SIZE", "9")
+    settings = load_settings()
+    assert settings.password_min_length == 20
+    assert settings.users_page_size == 9
+    assert settings.database_url is None  # empty in the file means unset, as in the environment
+
+
+def test_env_file_names_another_file_or_none(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_text("USERS_PAGE_SIZE=7\n")
+    (tmp_path / "staging.env").write_text("USERS_PAGE_SIZE=11\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ENV_FILE", "staging.env")
+    assert load_settings().users_page_size == 11
+    monkeypatch.setenv("ENV_FILE", "")
+    assert load_settings().users_page_size == 20
+
+
+def test_the_example_file_is_a_valid_settings_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`cp .env.example .env` gives a working development configuration."""
+    example = Path(__file__).resolve().parents[3] / ".env.example"
+    monkeypatch.setenv("ENV_FILE", str(example))
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    settings = load_settings()
+    assert settings.app_env == "development"
+    assert settings.database_url is None

@@ -28,6 +28,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Alembic announces each of its built-in plugins at INFO on every `db upgrade`.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     register_proxy_trust(app, settings)
     register_extensions(app, settings)
     runtime = register_runtime(app, settings)

@@ -1,5 +1,6 @@
 """The one source of configuration: a typed settings object read from the environment."""
 
+import os
 import re
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
@@ -186,16 +187,24 @@ def normalize_database_url(url: str) -> str:
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read the environment; turn pydantic's report into one readable ConfigError.
+    """Read the environment, then the settings file (a variable set in the environment wins);
+    turn pydantic's report into one readable ConfigError.
 
     The report is rebuilt without the input values (they include the secrets), and the
     original is dropped from the chain so no traceback carries them either.
     """
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(_env_file=settings_file(), **overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         problems = "; ".join(_describe(problem) for problem in error.errors(include_input=False))
         raise ConfigError(f"invalid configuration: {problems}") from None
+
+
+def settings_file() -> Path | None:
+    """The dotenv file of settings: `ENV_FILE`, by default `.env` in the working directory
+    (read only if it exists); `ENV_FILE=` (empty) reads none."""
+    name = os.environ.get("ENV_FILE", ".env")
+    return Path(name) if name else None
 
 
 def _describe(problem: Any) -> str:
