@@ -17,7 +17,7 @@ pytest_plugins = ["pytester"]  # tests/test_suite_rules.py runs small suites und
 os.environ["ENV_FILE"] = ""
 STRICT = os.environ.get("STRICT_TESTS") == "1"
 POSTGRES_ONLY_REASON = (
-    "needs PostgreSQL: set TEST_DATABASE_URL (eval \"$(scripts/local-postgres create)\")"
+    'needs PostgreSQL: set TEST_DATABASE_URL (eval "$(scripts/local-postgres create)")'
 )
 ARTIFACTS = Path(__file__).parent / "test-artifacts"
 STARTED = time.time()

@@ -23,7 +23,10 @@ def make_run(tmp_path: Path) -> Iterator[str]:
     settings = tmp_path / "settings.env"
     settings.write_text(f"USERS_PAGE_SIZE=3\nPORT={free_port()}\n")  # the environment's PORT wins
     env.update(
-        PORT=str(port), DATA_DIR=str(tmp_path / "var"), APP_ENV="development", ENV_FILE=str(settings)
+        PORT=str(port),
+        DATA_DIR=str(tmp_path / "var"),
+        APP_ENV="development",
+        ENV_FILE=str(settings),
     )
     log = (tmp_path / "make-run.log").open("wb")
     # Its own session, so the whole tree (make, gunicorn master, workers) stops together.
