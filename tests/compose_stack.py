@@ -1,7 +1,8 @@
 """The real compose stack, driven through the docker CLI, for the system tests.
 
 Each test run is its own compose project (own containers, networks, volume, image tag and
-load-balancer port), so it never touches a stack a developer has running.
+load-balancer port) with its own settings file, so it never touches a stack a developer has
+running, nor reads their .env.
 """
 
 import json
@@ -10,6 +11,7 @@ import re
 import secrets
 import shutil
 import subprocess
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -21,6 +23,17 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 EXPORT = re.compile(r"^export ([A-Z_]+)=(.*)$")
 STARTUP_TIMEOUT = 300  # building the image on a cold cache included
+# The stack's settings file (ENV_FILE): it reaches the replicas only through compose's
+# env_file, which the page size proves (tests/test_stack_sharing.py).
+STACK_SETTINGS = {
+    "USERS_PAGE_SIZE": "7",
+    # The proofs send far more logins and registrations from one address than a person would;
+    # the limits stay on, out of their reach.
+    "RATE_LIMIT_LOGIN_PER_IP": "100000/minute",
+    "RATE_LIMIT_LOGIN_PER_ACCOUNT": "100000/minute",
+    "RATE_LIMIT_REGISTER_PER_IP": "100000/hour",
+    "RATE_LIMIT_REGISTER_PER_ACCOUNT": "100000/hour",
+}
 
 
 class EngineUnavailableError(Exception):
@@ -67,6 +80,8 @@ class Stack:
 
     @classmethod
     def create(cls, project: str, lb_port: int, images: dict[str, str]) -> "Stack":
+        settings = Path(tempfile.mkdtemp(prefix=f"{project}-")) / "settings.env"
+        settings.write_text("".join(f"{name}={value}\n" for name, value in STACK_SETTINGS.items()))
         env = {
             **os.environ,
             **images,
@@ -78,12 +93,9 @@ class Stack:
             "EDGE_LB_ADDRESS": "172.30.142.10",
             "SECRET_KEY": secrets.token_urlsafe(48),
             "POSTGRES_PASSWORD": secrets.token_hex(16),
-            # The proofs send far more logins and registrations from one address than a
-            # person would; the limits stay on, out of their reach.
-            "RATE_LIMIT_LOGIN_PER_IP": "100000/minute",
-            "RATE_LIMIT_LOGIN_PER_ACCOUNT": "100000/minute",
-            "RATE_LIMIT_REGISTER_PER_IP": "100000/hour",
-            "RATE_LIMIT_REGISTER_PER_ACCOUNT": "100000/hour",
+            # For the containers (env_file) and for compose's own variables (instead of .env).
+            "ENV_FILE": str(settings),
+            "COMPOSE_ENV_FILES": str(settings),
         }
         return cls(project, lb_port, env)
 
@@ -116,6 +128,7 @@ class Stack:
     def down(self) -> None:
         self.compose("down", "--volumes", "--remove-orphans", "--timeout", "5", timeout=120)
         self.docker("image", "rm", "--force", f"users-service:{self.project}")
+        shutil.rmtree(Path(self.env["ENV_FILE"]).parent)
 
     def logs(self, service: str) -> str:
         return self.compose("logs", "--no-color", "--no-log-prefix", service)

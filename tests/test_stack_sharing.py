@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from tests.compose_stack import Stack
+from tests.compose_stack import ROOT, STACK_SETTINGS, Stack
 from tests.conftest import Record, register
 
 from helpers import PASSWORD, bearer
@@ -157,3 +157,13 @@ def test_forwarded_headers_are_believed_only_from_the_load_balancer(
     assert set(clients) == {"direct", "lb"}
     assert spoofed not in clients.values()
     assert clients["lb"] != stack.env["EDGE_LB_ADDRESS"]
+
+
+def test_the_settings_file_reaches_every_replica(stack: Stack) -> None:
+    """A setting in the stack's settings file (.env by default) takes effect in each replica,
+    with no line of docker-compose.yml naming it."""
+    assert "USERS_PAGE_SIZE" not in (ROOT / "docker-compose.yml").read_text()
+    page_size = int(STACK_SETTINGS["USERS_PAGE_SIZE"])
+    for base in [stack.lb, *map(stack.url_of, stack.replicas())]:
+        reply = requests.get(f"{base}/users", headers={"Connection": "close"}, timeout=10)
+        assert reply.json()["data"]["limit"] == page_size, base
