@@ -19,13 +19,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from users_service import accounts, clock, migrate
+from users_service import migrations
 from users_service.app import create_app
+from users_service.auth.passwords import current_hasher
 from users_service.config import Settings
-from users_service.extensions import db
-from users_service.models import User
-from users_service.runtime import runtime
-from users_service.schemas import UserCreate
+from users_service.models import User, clock
+from users_service.models.database import db
+from users_service.users import accounts
+from users_service.users.schemas import UserCreate
 
 from gunicorn_server import Serve, Server, running_gunicorn, server_env
 from helpers import FAST_HASHING, PASSWORD, UNREACHABLE_DATABASE, Member, bearer, dispose_engine
@@ -94,7 +95,7 @@ def make_settings(
 @pytest.fixture(scope="session")
 def migrated(make_settings: Callable[..., Settings]) -> None:
     settings = make_settings()
-    migrate.upgrade(settings)
+    migrations.upgrade(settings)
 
 
 @pytest.fixture
@@ -191,7 +192,9 @@ def make_user(app: Flask) -> Callable[..., User]:
             password=password,
         )
         with app.app_context():
-            user = accounts.create_user(db.session, runtime().hasher, data, admin=admin)
+            user = accounts.create_user(
+                db.session, current_hasher(), **data.model_dump(), admin=admin
+            )
             if not active:
                 user.active = False
                 db.session.commit()

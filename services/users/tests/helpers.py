@@ -11,9 +11,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from werkzeug.test import TestResponse
 
-from users_service import migrate
+from users_service import migrations
 from users_service.config import Settings
-from users_service.extensions import db
+from users_service.models.database import db
 
 # Hashing made cheap for tests only (APP_ENV=testing is the one place that allows it).
 FAST_HASHING = {"argon2_time_cost": 1, "argon2_memory_kib": 8, "argon2_parallelism": 1}
@@ -24,7 +24,7 @@ UNREACHABLE_DATABASE = "postgresql://nobody:x@127.0.0.1:1/none"
 
 def migration_head() -> str:
     """The newest migration's revision id."""
-    head = ScriptDirectory(str(migrate.SCRIPT_LOCATION)).get_current_head()
+    head = ScriptDirectory(str(migrations.SCRIPT_LOCATION)).get_current_head()
     assert head is not None
     return head
 

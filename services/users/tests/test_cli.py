@@ -11,8 +11,8 @@ from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.engine import make_url
 
 from users_service.config import Settings
-from users_service.extensions import db
 from users_service.models import User
+from users_service.models.database import db
 
 from helpers import PASSWORD, dispose_engine, migration_head
 

@@ -15,10 +15,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from users_service.auth.tokens import issue_access_token
 from users_service.config import Settings
-from users_service.extensions import db
 from users_service.models import User
-from users_service.security.tokens import issue_access_token
+from users_service.models.database import db
 
 from helpers import PASSWORD, bearer, register_body
 

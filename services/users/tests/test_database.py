@@ -9,10 +9,9 @@ from sqlalchemy import make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import QueuePool
 
-from users_service import database
 from users_service.config import Settings
-from users_service.database import build_engine
-from users_service.extensions import db
+from users_service.models import database
+from users_service.models.database import build_engine, db
 
 MakeSettings = Callable[..., Settings]
 

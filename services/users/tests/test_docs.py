@@ -5,7 +5,7 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from users_service.api.docs import ASSETS, CONTENT_SECURITY_POLICY
+from users_service.meta.docs import ASSETS, CONTENT_SECURITY_POLICY
 
 ASSET_TYPES = {
     "swagger-ui.css": "text/css",

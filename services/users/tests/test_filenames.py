@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from users_service.filenames import ascii_fallback, safe_name
+from users_service.files.filenames import ascii_fallback, safe_name
 
 
 @pytest.mark.parametrize(

@@ -18,10 +18,10 @@ from sqlalchemy import event
 from werkzeug.http import parse_options_header
 from werkzeug.test import TestResponse
 
+from users_service.auth.guards import INVALID_TOKEN, NO_TOKEN
 from users_service.config import Settings
-from users_service.extensions import db
-from users_service.guards import INVALID_TOKEN, NO_TOKEN
 from users_service.models import User
+from users_service.models.database import db
 
 from helpers import (
     Member,

@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from users_service.config import Settings
-from users_service.instance import resolve_instance_id
+from users_service.web.instance_id import resolve_instance_id
 
 from helpers import free_port
 

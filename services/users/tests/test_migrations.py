@@ -11,10 +11,10 @@ from flask import Flask
 from sqlalchemy import Connection, Engine, create_engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from users_service import migrate
+from users_service import migrations
 from users_service.config import Settings, normalize_database_url
-from users_service.extensions import db
 from users_service.models import Base, User
+from users_service.models.database import db
 
 from helpers import migration_head
 
@@ -67,7 +67,7 @@ def _tables(engine: Engine, schema: str | None) -> set[str]:
 
 def _migration_cycle(settings: Settings, engine: Engine, schema: str | None) -> None:
     """upgrade head -> check -> downgrade base -> check -> upgrade head -> check."""
-    migrate.upgrade(settings)
+    migrations.upgrade(settings)
     assert _tables(engine, schema) == OUR_TABLES | {"alembic_version"}
     with engine.connect() as connection:
         assert _index_names(connection, schema) >= USER_INDEXES
@@ -76,13 +76,13 @@ def _migration_cycle(settings: Settings, engine: Engine, schema: str | None) -> 
             (HEAD,)
         ]
 
-    migrate.downgrade(settings, "base")
+    migrations.downgrade(settings, "base")
     assert _tables(engine, schema) <= {"alembic_version"}
     assert not _tables(engine, schema) & OUR_TABLES
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 0
 
-    migrate.upgrade(settings)
+    migrations.upgrade(settings)
     assert _tables(engine, schema) == OUR_TABLES | {"alembic_version"}
     with engine.connect() as connection:
         assert _index_names(connection, schema) >= USER_INDEXES
@@ -179,7 +179,7 @@ def test_models_match_a_freshly_migrated_sqlite_file(
 ) -> None:
     """The same comparison on a brand-new SQLite file migrated from scratch."""
     settings = make_settings(database_url=f"sqlite:///{tmp_path / 'compare.sqlite3'}")
-    migrate.upgrade(settings)
+    migrations.upgrade(settings)
     engine = create_engine(settings.sqlalchemy_url)
     try:
         with engine.connect() as connection:
@@ -194,8 +194,8 @@ def test_upgrade_is_idempotent_and_keeps_data(
 ) -> None:
     """Running upgrade head on a migrated database changes nothing and loses no row."""
     user = make_user(username="survivor", email="survivor@example.com")
-    migrate.upgrade(settings)
-    migrate.upgrade(settings)
+    migrations.upgrade(settings)
+    migrations.upgrade(settings)
     with app.app_context():
         found = db.session.scalars(select(User).where(User.id == user.id)).one()
         assert (found.username, found.email) == ("survivor", "survivor@example.com")

@@ -7,10 +7,10 @@ from flask import Blueprint, Flask
 from openapi_spec_validator import validate
 from pydantic import BaseModel
 
-from users_service.guards import login_required
-from users_service.openapi import build_document, documented, form
-from users_service.openapi.standard import RATE_LIMITED, UNSUPPORTED_MEDIA_TYPE
-from users_service.replies import Message, page_of
+from users_service.auth.guards import login_required
+from users_service.meta.openapi import build_document, documented, form
+from users_service.meta.openapi.standard import RATE_LIMITED, UNSUPPORTED_MEDIA_TYPE
+from users_service.web.wire import Message, Page
 
 files = Blueprint("files", __name__, url_prefix="/files")
 
@@ -27,6 +27,12 @@ class FileItem(BaseModel):
     size: int
 
 
+class FilesPage(Page):
+    """Some files."""
+
+    files: list[FileItem]
+
+
 @files.post("")
 @documented(
     "Upload a file",
@@ -40,7 +46,7 @@ def upload() -> str:
 
 
 @files.get("/<int:file_id>")
-@documented("List files", replies={200: page_of("files", FileItem)}, database=False)
+@documented("List files", replies={200: FilesPage}, database=False)
 def one_page(file_id: int) -> str:
     """A page of files."""
     return ""
@@ -83,7 +89,7 @@ def test_rate_limits_and_media_types() -> None:
 
 
 def test_integer_path_parameters_and_the_page_envelope() -> None:
-    """`<int:...>` is an integer parameter; `page_of` names a list's envelope."""
+    """`<int:...>` is an integer parameter; a `Page` subclass is a list's envelope."""
     document = made_up_document()
     operation = document["paths"]["/files/{file_id}"]["get"]
     assert operation["parameters"][0]["schema"] == {"type": "integer", "minimum": 0}

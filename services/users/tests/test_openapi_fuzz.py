@@ -23,15 +23,17 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 from schemathesis.specs.openapi.checks import missing_required_header, positive_data_acceptance
 
-from users_service.api import auth, users
 from users_service.app import create_app
-from users_service.config import Settings
-from users_service.guards import NO_TOKEN
+from users_service.auth import routes as auth
+from users_service.auth.guards import NO_TOKEN
+from users_service.auth.signing_key import current_signing_key
+from users_service.auth.tokens import issue_access_token
+from users_service.config import Settings, current_settings
 from users_service.models import User
-from users_service.pagination import BIGINT_MAX, NOT_A_CURSOR, Cursor
-from users_service.runtime import runtime
-from users_service.schemas import INVISIBLE_CATEGORIES, Email
-from users_service.security.tokens import issue_access_token
+from users_service.models.text import INVISIBLE_CATEGORIES
+from users_service.users import routes as users
+from users_service.users.schemas import Email
+from users_service.web.pagination import BIGINT_MAX, NOT_A_CURSOR, Cursor
 
 from helpers import FAST_HASHING
 
@@ -64,8 +66,8 @@ class Target:
 
     def token(self) -> str:
         with self.app.app_context():
-            ttl = runtime().settings.access_token_ttl_seconds
-            return issue_access_token(self.admin_id, runtime().signing_key, ttl)
+            ttl = current_settings().access_token_ttl_seconds
+            return issue_access_token(self.admin_id, current_signing_key(), ttl)
 
 
 TARGET = Target(_document_app())

@@ -12,9 +12,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import bindparam, event, text
 
 from users_service.config import Settings
-from users_service.extensions import db
 from users_service.models import User
 from users_service.models.base import UTCDateTime
+from users_service.models.database import db
 
 
 class FakeClock(Protocol):

@@ -10,10 +10,10 @@ from flask.testing import FlaskClient
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from users_service.auth.passwords import PasswordHasher
 from users_service.config import Settings
-from users_service.extensions import db
 from users_service.models import User
-from users_service.security.passwords import PasswordHasher
+from users_service.models.database import db
 
 from helpers import FAST_HASHING, PASSWORD, bearer, register_body
 

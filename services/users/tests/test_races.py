@@ -10,8 +10,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, func, select
 
-from users_service.extensions import db
 from users_service.models import User
+from users_service.models.database import db
 
 from helpers import PASSWORD, bearer
 

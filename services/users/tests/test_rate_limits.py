@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from users_service.config import ConfigError, Rate, load_settings
-from users_service.extensions import db
 from users_service.models import RateLimitCounter, User
+from users_service.models.database import db
 
 from helpers import PASSWORD, register_body
 

@@ -24,9 +24,9 @@ from sqlalchemy import create_engine, inspect, text
 from werkzeug.test import TestResponse
 
 from users_service import config
+from users_service.auth.passwords import current_hasher
 from users_service.config import Settings
 from users_service.models import User
-from users_service.runtime import runtime
 
 from helpers import PASSWORD, UNREACHABLE_DATABASE, bearer, dispose_engine, register_body
 
@@ -455,7 +455,7 @@ class VerificationCounter:
     def __init__(self, app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
         self.service_verify = self.argon2_verify = self.argon2_hash = 0
         with app.app_context():
-            hasher = runtime().hasher
+            hasher = current_hasher()
         original_verify = hasher.verify
         argon2_verify = argon2.PasswordHasher.verify
         argon2_hash = argon2.PasswordHasher.hash

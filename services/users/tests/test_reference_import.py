@@ -8,8 +8,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from users_service.extensions import db
 from users_service.models import User
+from users_service.models.database import db
 
 # The reference's table, as its models created it (admin was added late in the course).
 REFERENCE_SCHEMA = """

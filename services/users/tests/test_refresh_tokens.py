@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from users_service.config import Settings
-from users_service.extensions import db
 from users_service.models import RefreshToken, RevokedToken, User
+from users_service.models.database import db
 
 from helpers import PASSWORD, bearer, register_body
 

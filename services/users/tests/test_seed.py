@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from users_service.config import Settings
-from users_service.seed_store import SeedStore
+from users_service.meta.seed_store import SeedStore
 
 
 def seed_of(client: FlaskClient) -> bytes:

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from users_service.auth.signing_key import KEY_FILE_NAME, resolve_signing_key
 from users_service.config import ConfigError, Settings, load_settings, normalize_database_url
-from users_service.signing_key import KEY_FILE_NAME, resolve_signing_key
 
 from helpers import FAST_HASHING
 

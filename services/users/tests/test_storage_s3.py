@@ -17,11 +17,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from users_service.config import Settings
-from users_service.extensions import db
+from users_service.files.storage import build_storage, current_storage
+from users_service.files.storage.s3 import CHUNK_BYTES, ObjectStream, S3Storage
 from users_service.models import StoredFile
-from users_service.runtime import runtime
-from users_service.storage import build_storage
-from users_service.storage.s3 import CHUNK_BYTES, ObjectStream, S3Storage
+from users_service.models.database import db
 
 from helpers import Member, assert_json_error, count_rows, fail_commits, upload, uploaded
 from s3_server import Bucket
@@ -36,7 +35,7 @@ def settings(make_settings: Callable[..., Settings], s3_bucket: Bucket) -> Setti
 
 def s3_of(app: Flask) -> S3Storage:
     with app.app_context():
-        storage = runtime().storage
+        storage = current_storage()
     assert isinstance(storage, S3Storage)
     return storage
 
@@ -213,7 +212,7 @@ def test_download_streams_the_object_in_chunks(
     with app.app_context():
         record = db.session.get(StoredFile, data["id"])
         assert record is not None
-        stream = runtime().storage.open(db.session, record)
+        stream = current_storage().open(db.session, record)
     assert isinstance(stream, ObjectStream)
     chunks = list(stream)
     stream.close()

@@ -16,11 +16,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from users_service.auth.signing_key import current_signing_key
+from users_service.auth.tokens import issue_access_token
 from users_service.config import Settings
-from users_service.extensions import db
 from users_service.models import User
-from users_service.runtime import runtime
-from users_service.security.tokens import issue_access_token
+from users_service.models.database import db
 
 from helpers import bearer, register_body
 
@@ -49,7 +49,7 @@ def assert_refused(reply: TestResponse, message: str = INVALID, code: int = 401)
 
 def signing_key(app: Flask) -> str:
     with app.app_context():
-        return runtime().signing_key
+        return current_signing_key()
 
 
 def claims_for(user_id: int | str, **overrides: Any) -> dict[str, Any]:
@@ -360,7 +360,7 @@ def test_iat_in_the_future_is_refused(
     """A token issued an hour from now (by a clock running ahead) is refused."""
     fake_clock.advance(hours=1)
     with app.app_context():
-        token = issue_access_token(user.id, runtime().signing_key, 3600)
+        token = issue_access_token(user.id, current_signing_key(), 3600)
     fake_clock.current = datetime.now(UTC)
     assert_refused(status(client, token))
 
@@ -374,7 +374,7 @@ def test_expired_token_is_refused_with_expiry_message(
     """A token issued a day ago has expired: the contract's expiry message."""
     fake_clock.advance(days=-1)
     with app.app_context():
-        token = issue_access_token(user.id, runtime().signing_key, 900)
+        token = issue_access_token(user.id, current_signing_key(), 900)
     fake_clock.current = datetime.now(UTC)
     assert_refused(status(client, token), EXPIRED)
 
@@ -455,7 +455,7 @@ def test_token_of_inactive_user_is_refused(
     """A valid token for an inactive account answers the unknown-user reply."""
     inactive = make_user(active=False)
     with app.app_context():
-        token = issue_access_token(inactive.id, runtime().signing_key, 900)
+        token = issue_access_token(inactive.id, current_signing_key(), 900)
     assert_refused(status(client, token), UNKNOWN_USER)
 
 

@@ -1,39 +1,38 @@
 """The application factory: small, named registration steps."""
 
-import logging
-
 from flask import Flask
+from flask_cors import CORS
 
-from users_service.api import register_blueprints
+from users_service import config
+from users_service.auth import passwords, signing_key
+from users_service.auth import routes as auth_routes
 from users_service.cli import register_commands
 from users_service.config import Settings, load_settings
-from users_service.errors import register_error_handlers
-from users_service.extensions import cors, db
-from users_service.instance import resolve_instance_id
-from users_service.proxies import TrustedProxies
-from users_service.request_context import (
+from users_service.files import routes as files_routes
+from users_service.files import storage
+from users_service.meta import docs, health, seed, seed_store
+from users_service.models.database import db
+from users_service.users import routes as users_routes
+from users_service.web.errors import register_error_handlers
+from users_service.web.instance_id import resolve_instance_id
+from users_service.web.request_context import (
     INSTANCE_HEADER,
     REQUEST_ID_HEADER,
     register_request_context,
 )
-from users_service.runtime import EXTENSION_KEY, Runtime
-from users_service.security.passwords import PasswordHasher
-from users_service.seed_store import SeedStore
-from users_service.signing_key import resolve_signing_key
-from users_service.storage import build_storage
+from users_service.web.trusted_proxies import TrustedProxies
+
+cors = CORS()
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # Alembic announces each of its built-in plugins at INFO on every `db upgrade`.
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     register_proxy_trust(app, settings)
     register_extensions(app, settings)
-    runtime = register_runtime(app, settings)
-    register_request_context(app, runtime.instance_id)
+    register_services(app, settings)
+    register_request_context(app, resolve_instance_id(settings))
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
@@ -59,21 +58,13 @@ def register_extensions(app: Flask, settings: Settings) -> None:
         )
 
 
-def register_runtime(app: Flask, settings: Settings) -> Runtime:
-    hasher = PasswordHasher(
-        settings.argon2_time_cost,
-        settings.argon2_memory_kib,
-        settings.argon2_parallelism,
-        settings.hash_threads,
-    )
-    seed = SeedStore(settings.seed_file) if settings.seed_file else SeedStore.private()
-    runtime = Runtime(
-        settings,
-        resolve_signing_key(settings),
-        hasher,
-        resolve_instance_id(settings),
-        seed,
-        build_storage(settings),
-    )
-    app.extensions[EXTENSION_KEY] = runtime
-    return runtime
+def register_services(app: Flask, settings: Settings) -> None:
+    """What requests need besides the database, built once per app; each part of the service
+    keeps its own and reads it back with its `current_...()`."""
+    for part in (config, passwords, signing_key, storage, seed_store):
+        part.init_app(app, settings)
+
+
+def register_blueprints(app: Flask) -> None:
+    for routes in (health, auth_routes, users_routes, files_routes, seed, docs):
+        app.register_blueprint(routes.bp)

@@ -1,11 +1,13 @@
 """The one source of configuration: a typed settings object read from the environment."""
 
+import logging
 import os
 import re
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple, Self
 
+from flask import Flask, current_app
 from pydantic import (
     BeforeValidator,
     Field,
@@ -22,6 +24,7 @@ OWASP_MIN_MEMORY_TIME_PRODUCT = 35840
 MIN_SECRET_LENGTH = 32
 # Secrets seen in tutorials and in the reference service: never acceptable in production.
 KNOWN_WEAK_SECRETS = frozenset({"my_precious", "changeme", "change-me", "secret", "dev", "test"})
+EXTENSION_KEY = "users_service.settings"
 MIB = 1024 * 1024
 # S3 takes at most 5 GiB in one PUT (uploads use one PUT, so an object appears whole or not).
 S3_SINGLE_PUT_MAX = 5 * 1024 * MIB
@@ -210,3 +213,21 @@ def settings_file() -> Path | None:
 def _describe(problem: Any) -> str:
     where = ".".join(str(part).upper() for part in problem["loc"])
     return f"{where}: {problem['msg']}" if where else str(problem["msg"])
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    app.extensions[EXTENSION_KEY] = settings
+
+
+def current_settings() -> Settings:
+    """The settings of the application handling the request (or command)."""
+    settings: Settings = current_app.extensions[EXTENSION_KEY]
+    return settings
+
+
+def configure_logging() -> None:
+    """Log lines of the service's own modules at INFO, for the entry points (gunicorn's
+    configuration, the CLI); the application factory leaves logging alone."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Alembic announces each of its built-in plugins at INFO on every `db upgrade`.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

@@ -12,9 +12,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from users_service.config import load_settings
+from users_service.config import configure_logging, load_settings
 
 _settings = load_settings()  # fail here, in the master, on a bad production configuration
+# The application's own log lines (warnings, crashes) beside gunicorn's, in the workers too.
+configure_logging()
 
 bind = f"{_settings.host}:{_settings.port}"
 workers = _settings.web_concurrency
@@ -25,7 +27,7 @@ graceful_timeout = _settings.graceful_timeout_seconds
 timeout = 30
 accesslog = "-"
 errorlog = "-"
-logger_class = "users_service.access_log.JsonAccessLogger"
+logger_class = "users_service.web.access_log.JsonAccessLogger"
 proc_name = "users-service"
 # No runtime control socket: it would be a writable path in $HOME, unwanted in containers.
 control_socket_disable = True

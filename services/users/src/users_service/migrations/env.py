@@ -1,4 +1,4 @@
-"""Alembic environment: the URL comes from the settings object (see users_service.migrate)."""
+"""Alembic environment: the URL comes from the settings object (see users_service.migrations)."""
 
 from alembic import context
 from sqlalchemy import create_engine, pool

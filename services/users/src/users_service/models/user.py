@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Index, Integer, String, false, func, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from users_service import clock
+from users_service.models import clock
 from users_service.models.base import Base, UTCDateTime
 
 USERNAME_MAX = 128

@@ -1,0 +1,96 @@
+"""Authentication and the admin check, defined once and applied as decorators."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import g, request
+
+from users_service.auth.signing_key import current_signing_key
+from users_service.auth.tokens import TokenClaims, TokenError, decode_access_token
+from users_service.models import RevokedToken, User
+from users_service.models.database import db
+from users_service.web.errors import ApiError
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+# The reference's literals (not credentials, whatever the linter's name heuristic thinks).
+NO_TOKEN = "Provide a valid auth token."  # noqa: S105
+EXPIRED_TOKEN = "Signature expired. Please log in again."  # noqa: S105
+INVALID_TOKEN = "Invalid token. Please log in again."  # noqa: S105
+UNKNOWN_USER = "Something went wrong. Please contact us."
+NOT_ADMIN = "You do not have permission to do that."
+# Each guard marks the view it wraps, so /openapi.json documents exactly what it enforces.
+GUARD_ATTRIBUTE = "auth_guard"
+
+
+def login_required(view: View) -> View:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        g.token_claims = _claims_from_header()
+        g.current_user = _active_user(g.token_claims)
+        return view(*args, **kwargs)
+
+    setattr(wrapper, GUARD_ATTRIBUTE, "login")
+    return cast(View, wrapper)
+
+
+def admin_required(view: View) -> View:
+    """Authentication errors first, then the admin check, then (in the view) the body."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not g.current_user.admin:
+            raise ApiError(401, NOT_ADMIN)
+        return view(*args, **kwargs)
+
+    guarded = login_required(cast(View, wrapper))
+    setattr(guarded, GUARD_ATTRIBUTE, "admin")
+    return guarded
+
+
+def guard_of(view: Callable[..., Any]) -> str | None:
+    """`login`, `admin`, or None for a public view."""
+    guard: str | None = getattr(view, GUARD_ATTRIBUTE, None)
+    return guard
+
+
+def current_user() -> User:
+    user: User = g.current_user
+    return user
+
+
+def current_claims() -> TokenClaims:
+    claims: TokenClaims = g.token_claims
+    return claims
+
+
+def _claims_from_header() -> TokenClaims:
+    header = request.headers.get("Authorization", "").strip()
+    if not header:
+        raise ApiError(403, NO_TOKEN)
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, INVALID_TOKEN)
+    try:
+        claims = decode_access_token(token.strip(), current_signing_key())
+    except TokenError as error:
+        raise token_refused(error) from error
+    revocation_ids = [claims.jti]
+    if claims.family is not None:
+        revocation_ids.append(RevokedToken.family_id(claims.family))
+    if RevokedToken.is_revoked(db.session, *revocation_ids):
+        raise ApiError(401, INVALID_TOKEN)
+    return claims
+
+
+def token_refused(error: TokenError) -> ApiError:
+    """The contract's reply to an access or refresh token that cannot be trusted."""
+    return ApiError(401, EXPIRED_TOKEN if error.expired else INVALID_TOKEN)
+
+
+def _active_user(claims: TokenClaims) -> User:
+    user = db.session.get(User, claims.user_id)
+    if user is None or not user.active:
+        raise ApiError(401, UNKNOWN_USER)
+    return user

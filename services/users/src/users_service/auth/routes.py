@@ -1,0 +1,141 @@
+"""Register, log in, refresh, log out and token status (the reference's /auth routes,
+plus refresh tokens)."""
+
+from flask import Blueprint, Response
+
+from users_service.auth import token_families
+from users_service.auth.guards import (
+    EXPIRED_TOKEN,
+    INVALID_TOKEN,
+    current_claims,
+    current_user,
+    login_required,
+    token_refused,
+)
+from users_service.auth.passwords import current_hasher
+from users_service.auth.rate_limits import limit_account, limit_client
+from users_service.auth.schemas import Login, TokenPairReply, TokenRefresh
+from users_service.auth.signing_key import current_signing_key
+from users_service.auth.token_families import Signer, TokenPair
+from users_service.auth.tokens import TokenError
+from users_service.config import current_settings
+from users_service.meta.openapi import documented
+from users_service.meta.openapi.standard import RATE_LIMITED, error_reply
+from users_service.models.database import db
+from users_service.users import accounts
+from users_service.users.schemas import UserCreate, UserPrivate, UserPrivateReply
+from users_service.web.errors import ApiError
+from users_service.web.wire import Message, parse_body, reply
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+USER_EXISTS = "Sorry. That user already exists."
+NO_SUCH_USER = "User does not exist."
+REFRESH_REFUSED = error_reply(
+    "The refresh token is unknown, expired, revoked or already spent (a spent token "
+    "presented again revokes its whole session).",
+    EXPIRED_TOKEN,
+    INVALID_TOKEN,
+)
+
+
+def _signer() -> Signer:
+    return Signer(current_settings(), current_signing_key())
+
+
+def _pair_reply(message: str, pair: TokenPair, code: int = 200) -> tuple[Response, int]:
+    # `auth_token` stays the access token, as the contract's clients expect.
+    body = TokenPairReply(message=message, auth_token=pair.access, refresh_token=pair.refresh)
+    return reply(body, code)
+
+
+@bp.post("/register")
+@documented(
+    "Register",
+    body=UserCreate,
+    replies={
+        201: TokenPairReply,
+        400: error_reply("The username or email is taken.", USER_EXISTS),
+        429: RATE_LIMITED,
+    },
+)
+def register() -> tuple[Response, int]:
+    """Create an account; reply with an access token and a refresh token.
+
+    Usernames and emails are unique case-insensitively. Passwords are PASSWORD_MIN_LENGTH (8)
+    to PASSWORD_MAX_LENGTH (1024) characters and not only white space. Limited per client
+    address and per email."""
+    data = parse_body(UserCreate, context=current_settings())
+    limit_client("register")
+    limit_account("register", data.email)
+    try:
+        user = accounts.create_user(db.session, current_hasher(), **data.model_dump())
+    except accounts.DuplicateUserError as error:
+        raise ApiError(400, USER_EXISTS) from error
+    pair = token_families.start(db.session, _signer(), user.id)
+    return _pair_reply("Successfully registered.", pair, 201)
+
+
+@bp.post("/login")
+@documented(
+    "Log in",
+    body=Login,
+    replies={
+        200: TokenPairReply,
+        404: error_reply("Wrong email or password.", NO_SUCH_USER),
+        429: RATE_LIMITED,
+    },
+)
+def login() -> tuple[Response, int]:
+    """Exchange email and password for an access token and a refresh token.
+
+    An unknown email, a wrong password and an inactive account all answer the same 404.
+    Limited per client address and per email."""
+    credentials = parse_body(Login)
+    limit_client("login")
+    limit_account("login", credentials.email)
+    user = accounts.authenticate(
+        db.session, current_hasher(), credentials.email, credentials.password
+    )
+    if user is None:
+        raise ApiError(404, NO_SUCH_USER)
+    pair = token_families.start(db.session, _signer(), user.id)
+    return _pair_reply("Successfully logged in.", pair)
+
+
+@bp.post("/refresh")
+@documented(
+    "Refresh",
+    body=TokenRefresh,
+    replies={200: TokenPairReply, 401: REFRESH_REFUSED, 429: RATE_LIMITED},
+)
+def refresh() -> tuple[Response, int]:
+    """Spend a refresh token for a new pair. Each refresh token works once: presenting a
+    spent one revokes its whole session (every token issued since that login). Limited per
+    client address and per user."""
+    token = parse_body(TokenRefresh).refresh_token
+    limit_client("refresh")
+    owner = token_families.owner_of(db.session, token)
+    if owner is not None:
+        limit_account("refresh", str(owner))
+    try:
+        pair = token_families.rotate(db.session, _signer(), token)
+    except TokenError as error:
+        raise token_refused(error) from error
+    return _pair_reply("Successfully refreshed.", pair)
+
+
+@bp.get("/logout")
+@documented("Log out", replies={200: Message})
+@login_required
+def logout() -> tuple[Response, int]:
+    """Revoke the presented token and its session's refresh tokens on every instance."""
+    token_families.end(db.session, _signer(), current_claims())
+    return reply(Message(message="Successfully logged out."))
+
+
+@bp.get("/status")
+@documented("Token status", replies={200: UserPrivateReply})
+@login_required
+def status() -> tuple[Response, int]:
+    """The account the presented token belongs to."""
+    return reply(UserPrivateReply(data=UserPrivate.model_validate(current_user())))

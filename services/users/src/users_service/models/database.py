@@ -1,0 +1,138 @@
+"""Engine construction and the per-request session.
+
+The pool is bounded, connections are pinged before use and every statement has a
+server-side timeout, so a database outage turns into fast 503s instead of hung workers,
+and the service recovers by itself when the database is back.
+"""
+
+import socket
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+import psycopg2
+from flask import Flask, current_app
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, scoped_session
+
+from users_service.config import Settings
+
+ENGINE_KEY = "users_service.engine"
+
+
+def build_engine(settings: Settings) -> Engine:
+    url = settings.sqlalchemy_url
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    engine = create_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+        pool_pre_ping=True,
+        pool_recycle=300,
+        connect_args={
+            "connect_timeout": settings.db_connect_timeout_seconds,
+            "options": f"-c statement_timeout={settings.db_statement_timeout_ms}",
+            "application_name": "users-service",
+            # Detect a silently dead peer (no RST) within seconds rather than hours.
+            "keepalives": 1,
+            "keepalives_idle": 5,
+            "keepalives_interval": 2,
+            "keepalives_count": 2,
+        },
+    )
+    event.listen(engine, "do_connect", _connect_within(settings.db_connect_timeout_seconds))
+    return engine
+
+
+def _connect_within(timeout: float) -> Any:
+    """A do_connect hook that makes DB_CONNECT_TIMEOUT_SECONDS hold for the whole connect.
+
+    libpq enforces connect_timeout only in its blocking connect. Under gevent, psycogreen
+    connects asynchronously and nothing bounds the wait, so a connect to an address that no
+    longer answers (a stopped container, a failed-over host) hangs for TCP's own retries.
+    And libpq looks the host name up with a blocking getaddrinfo that stalls the whole gevent
+    worker, /ping included. So the name is resolved here, in Python, within the timeout, and
+    libpq gets the address (`hostaddr`; `host` still names the server for TLS), all under a
+    gevent deadline when gevent runs.
+    """
+
+    def do_connect(dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        with _green_deadline(timeout):
+            host = cparams.get("host")
+            if host and "hostaddr" not in cparams and not host.startswith("/") and "," not in host:
+                cparams["hostaddr"] = _lookup(host, int(cparams.get("port") or 5432), timeout)
+            return dialect.loaded_dbapi.connect(*cargs, **cparams)
+
+    return do_connect
+
+
+def _green_deadline(timeout: float) -> AbstractContextManager[object]:
+    """gevent's Timeout when gevent has patched this process; else nothing (libpq's own
+    connect_timeout holds in a blocking connect)."""
+    if "gevent" in sys.modules:
+        import gevent.monkey
+
+        if gevent.monkey.is_module_patched("socket"):
+            failure = psycopg2.OperationalError(f"no database connection within {timeout} s")
+            deadline: AbstractContextManager[object] = gevent.Timeout(timeout, failure)
+            return deadline
+    return nullcontext()
+
+
+def _lookup(host: str, port: int, timeout: float) -> str:
+    pool = ThreadPoolExecutor(max_workers=1)  # cooperative under gevent's patched threading
+    try:
+        found = pool.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+        return str(found.result(timeout)[0][4][0])
+    except (TimeoutError, OSError, IndexError) as error:
+        raise psycopg2.OperationalError(f"could not resolve database host {host!r}") from error
+    finally:
+        pool.shutdown(wait=False)  # a lookup that outlives the timeout finishes on its own
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL and a busy timeout let several gunicorn workers share the embedded file.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Database:
+    """Unbound until init_app; `session` is one session per request (greenlet or thread).
+    The one instance is `db`, below."""
+
+    def __init__(self) -> None:
+        self._sessions: scoped_session[Session] = scoped_session(self._new_session)  # type: ignore[arg-type]
+
+    def init_app(self, app: Flask, settings: Settings) -> None:
+        app.extensions[ENGINE_KEY] = build_engine(settings)
+        app.teardown_appcontext(self._remove_session)
+
+    @property
+    def session(self) -> Session:
+        return self._sessions()
+
+    @property
+    def engine(self) -> Engine:
+        engine: Engine = current_app.extensions[ENGINE_KEY]
+        return engine
+
+    def _new_session(self) -> Session:
+        return Session(bind=self.engine, expire_on_commit=False)
+
+    def _remove_session(self, _exc: BaseException | None) -> None:
+        self._sessions.remove()
+
+
+db = Database()

@@ -1,1 +1,0 @@
-"""Password hashing and access tokens: the only places that touch credentials."""

@@ -1,0 +1,128 @@
+"""The users' wire format: the body that creates a user, and a user as replies show it."""
+
+import unicodedata
+from typing import Annotated, Any, Literal
+
+from flask import has_app_context
+from pydantic import (
+    AfterValidator,
+    EmailStr,
+    Field,
+    StrictStr,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+from users_service.config import Settings, current_settings
+from users_service.models.text import INVISIBLE_CATEGORIES
+from users_service.models.user import EMAIL_MAX, USERNAME_MAX
+from users_service.web.wire import HttpDate, Page, Reply, RequestModel
+
+# "Not only white space", anchored at both ends so that every tool reads it the same way.
+NOT_BLANK = r"^\s*\S[\s\S]*$"
+
+
+def _printable(name: str) -> str:
+    if any(unicodedata.category(char) in INVISIBLE_CATEGORIES for char in name):
+        raise ValueError("must not contain control, format or line-separator characters")
+    return name
+
+
+def _document_password_policy(schema: dict[str, Any]) -> None:
+    """/openapi.json shows the app's own policy (it is built in an app context)."""
+    minimum, maximum = password_lengths(current_settings() if has_app_context() else None)
+    schema.update(minLength=minimum, maxLength=maximum, pattern=NOT_BLANK)
+
+
+def password_lengths(settings: Settings | None) -> tuple[int, int]:
+    """PASSWORD_MIN_LENGTH and PASSWORD_MAX_LENGTH of `settings`, else their defaults."""
+    if settings is None:
+        fields = Settings.model_fields
+        return fields["password_min_length"].default, fields["password_max_length"].default
+    return settings.password_min_length, settings.password_max_length
+
+
+Username = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=USERNAME_MAX),
+    AfterValidator(_printable),
+    # `format` names the rule JSON Schema cannot express, for readers and for the fuzzer.
+    Field(
+        description="Surrounding white space is stripped; no control, format or "
+        "line-separator characters.",
+        json_schema_extra={"format": "username", "pattern": NOT_BLANK},
+    ),
+]
+Email = Annotated[
+    EmailStr,
+    Field(
+        max_length=EMAIL_MAX,
+        description="Checked by email-validator: special-use or reserved domains "
+        "(such as .test or .localhost) are refused.",
+    ),
+]
+
+
+class UserCreate(RequestModel):
+    """POST /auth/register and POST /users; validated with the settings as context."""
+
+    username: Username
+    email: Email
+    password: StrictStr = Field(
+        description="PASSWORD_MIN_LENGTH to PASSWORD_MAX_LENGTH characters, not only white space.",
+        json_schema_extra=_document_password_policy,
+    )
+
+    @field_validator("password")
+    @classmethod
+    def _password_policy(cls, password: str, info: ValidationInfo) -> str:
+        minimum, maximum = password_lengths(info.context)
+        if not minimum <= len(password) <= maximum:
+            raise ValueError(f"password must be {minimum} to {maximum} characters long")
+        if not password.strip():
+            raise ValueError("password must not be only white space")
+        return password
+
+
+class UserPublic(Reply):
+    """A user as anyone may see it."""
+
+    id: int
+    username: str
+    email: str
+    created_at: HttpDate
+
+
+class UserPrivate(UserPublic):
+    """A user as the owner of the token sees it."""
+
+    active: bool
+    admin: bool
+
+
+class UserReply(Reply):
+    """One user."""
+
+    status: Literal["success"] = "success"
+    data: UserPublic
+
+
+class UserPrivateReply(Reply):
+    """The account a token belongs to."""
+
+    status: Literal["success"] = "success"
+    data: UserPrivate
+
+
+class UsersPage(Page):
+    """Some users."""
+
+    users: list[UserPublic]
+
+
+class UsersPageReply(Reply):
+    """A page of users, newest first."""
+
+    status: Literal["success"] = "success"
+    data: UsersPage

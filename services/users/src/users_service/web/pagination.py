@@ -1,0 +1,133 @@
+"""One pagination envelope for every list: newest first, keyset cursor, capped page size.
+
+The cursor is the (created_at, id) of the last item served. Rows inserted while a client
+pages are newer than its cursor, so they never shift later pages: no item is repeated or
+skipped, and the cost of a page does not grow with the size of the table.
+"""
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import request
+from pydantic import BaseModel, Field
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from users_service.web.errors import ApiError
+from users_service.web.path_ids import BIGINT_MAX
+
+MAX_CURSOR_LENGTH = 200  # the service's own cursors are about 60 characters
+INVALID_QUERY = "Invalid query parameter."
+NOT_A_CURSOR = "not a cursor returned by this service"
+MAX_LIMIT_DIGITS = 9  # keeps int() away from huge strings; the page size is capped anyway
+
+
+class PageQuery(BaseModel):
+    """The query of every list. It documents what `PageRequest.from_query` accepts."""
+
+    limit: int | None = Field(
+        None,
+        ge=1,
+        le=10**MAX_LIMIT_DIGITS - 1,
+        description="Items per page; defaults to USERS_PAGE_SIZE, capped at USERS_MAX_PAGE_SIZE.",
+    )
+    cursor: str | None = Field(
+        None,
+        max_length=MAX_CURSOR_LENGTH,
+        description="`data.next_cursor` of the previous page (opaque); omit it for the first page.",
+        json_schema_extra={"format": "page-cursor", "pattern": "^[A-Za-z0-9_-]*$"},
+    )
+
+
+@dataclass(frozen=True)
+class Cursor:
+    created_at: datetime
+    id: int
+
+    def encode(self) -> str:
+        raw = json.dumps([self.created_at.isoformat(), self.id]).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> "Cursor":
+        if len(token) > MAX_CURSOR_LENGTH:
+            raise _bad_cursor()
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            stamp, row_id = json.loads(raw)
+            created_at = datetime.fromisoformat(stamp)
+            # Compare in UTC: SQLite stores naive UTC text and would ignore any other offset.
+            created_at = created_at.astimezone(UTC) if created_at.tzinfo else created_at
+        except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error) as error:
+            raise _bad_cursor() from error
+        if created_at.tzinfo is None or type(row_id) is not int or not 0 < row_id <= BIGINT_MAX:
+            raise _bad_cursor()
+        return cls(created_at, row_id)
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int
+    after: Cursor | None
+
+    @classmethod
+    def from_query(cls, default: int, maximum: int) -> "PageRequest":
+        """Read ?limit= (capped at `maximum`) and ?cursor= from the request."""
+        raw_limit = request.args.get("limit", str(default))
+        if (
+            not (len(raw_limit) <= MAX_LIMIT_DIGITS and raw_limit.isascii() and raw_limit.isdigit())
+            or int(raw_limit) < 1
+        ):
+            raise _bad_parameter("limit", "must be a positive integer")
+        cursor = request.args.get("cursor")
+        return cls(min(int(raw_limit), maximum), Cursor.decode(cursor) if cursor else None)
+
+
+def newest_first(
+    session: Session, model: Any, page: PageRequest
+) -> tuple[Sequence[Any], str | None]:
+    """One page of `model` rows (which need `created_at` and `id`) and the next cursor."""
+    query = select(model).order_by(model.created_at.desc(), model.id.desc())
+    if page.after is not None:
+        key = tuple_(model.created_at, model.id)
+        query = query.where(key < tuple_(page.after.created_at, page.after.id))
+    rows = session.scalars(query.limit(page.limit + 1)).all()
+    if len(rows) <= page.limit:
+        return rows, None
+    last = rows[page.limit - 1]
+    return rows[: page.limit], Cursor(last.created_at, last.id).encode()
+
+
+@dataclass(frozen=True)
+class RowsPage:
+    """One page of rows and what the reply's `data` says about it."""
+
+    rows: Sequence[Any]
+    next_cursor: str | None
+    limit: int
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return {"next_cursor": self.next_cursor, "limit": self.limit}
+
+
+def page_of_rows(session: Session, model: Any, sizes: tuple[int, int]) -> RowsPage:
+    """One page of `model` per the request's ?limit= and ?cursor=, with `sizes` = (default,
+    maximum) page size; a reply model of the `Page` kind turns it into the envelope."""
+    page = PageRequest.from_query(*sizes)
+    rows, next_cursor = newest_first(session, model, page)
+    return RowsPage(rows, next_cursor, page.limit)
+
+
+def _bad_cursor() -> ApiError:
+    return _bad_parameter("cursor", NOT_A_CURSOR)
+
+
+def _bad_parameter(name: str, problem: str) -> ApiError:
+    errors = [{"field": name, "message": problem, "type": "query"}]
+    return ApiError(400, INVALID_QUERY, "fail", errors=errors)

@@ -1,0 +1,123 @@
+"""The wire format's common parts: bases for request and reply models, the error and page
+envelopes, and the two ends of a view: `parse_body` reads a JSON body into a model, `reply`
+sends a reply model.
+
+Each part of the service declares its own models in its `schemas.py` on these bases. Reply
+models both shape what is sent and document it in /openapi.json, so the two cannot drift;
+`extra="forbid"` closes the documented schemas, so a key added to a reply without adding it
+to its model fails the schema-conformance fuzz tests. Request models are strict (a number is
+not a string) and never echo submitted values back, so a password cannot leak into an error.
+"""
+
+import json
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from flask import Response, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, ValidationError, WithJsonSchema
+from werkzeug.http import http_date
+
+from users_service.web.errors import ApiError
+
+INVALID_PAYLOAD = "Invalid payload."
+HTTP_DATE_EXAMPLE = "Sat, 21 Nov 2026 06:53:34 GMT"
+Model = TypeVar("Model", bound=BaseModel)
+
+# A timestamp as the reference sent it: an HTTP-date string such as HTTP_DATE_EXAMPLE.
+HttpDate = Annotated[
+    datetime,
+    PlainSerializer(http_date, return_type=str),
+    WithJsonSchema(
+        {"type": "string", "description": "An HTTP-date.", "examples": [HTTP_DATE_EXAMPLE]}
+    ),
+]
+
+
+class RequestModel(BaseModel):
+    """A request body or form: strict types, unknown keys ignored, strings bounded."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", str_max_length=4096)
+
+
+class Reply(BaseModel):
+    """A reply, or a part of one; read from ORM rows by attribute (`model_validate(row)`)."""
+
+    # Fields with defaults are always sent, so they are required in the documented schema.
+    model_config = ConfigDict(
+        extra="forbid", from_attributes=True, json_schema_serialization_defaults_required=True
+    )
+
+
+class Message(Reply):
+    """A success with a human-readable message."""
+
+    status: Literal["success"] = "success"
+    message: str
+
+
+class Problem(Reply):
+    """One thing wrong with a request, without the submitted value."""
+
+    field: str = Field(description="Dotted path of the field, or the query parameter's name.")
+    message: str
+    type: str
+
+
+class ErrorReply(Reply):
+    """Every error: `status` is `error`, or `fail` where the reference said so."""
+
+    status: Literal["error", "fail"]
+    message: str
+
+
+class InvalidReply(ErrorReply):
+    """A request that failed validation, field by field."""
+
+    errors: list[Problem]
+
+
+class Page(Reply):
+    """The part every list page shares; a subclass adds the list itself under its own key."""
+
+    next_cursor: str | None = Field(description="`?cursor=` for the next page, or null.")
+    limit: int
+
+
+def reply(model: Reply, code: int = 200) -> tuple[Response, int]:
+    """The JSON reply for a reply model, exactly as the document describes it."""
+    return jsonify(model.model_dump(mode="json")), code
+
+
+def parse_body(model: type[Model], status: str = "error", context: Any = None) -> Model:
+    """The request's JSON body as `model`, or the contract's 400 with a list of problems."""
+    body = json_object()
+    if body is None:
+        problem = {"field": "", "message": "The body must be a JSON object.", "type": "json"}
+        raise ApiError(400, INVALID_PAYLOAD, status, errors=[problem])
+    try:
+        return model.model_validate(body, context=context)
+    except ValidationError as error:
+        raise ApiError(400, INVALID_PAYLOAD, status, errors=problems(error)) from error
+
+
+def json_object() -> dict[str, Any] | None:
+    """The request body as a JSON object, or None for anything else (form, array, garbage)."""
+    if not request.is_json:
+        return None
+    try:
+        body = json.loads(request.get_data())
+    except (ValueError, RecursionError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def problems(error: ValidationError) -> list[dict[str, str]]:
+    """What was wrong, field by field, without the submitted values."""
+    return [
+        {
+            "field": ".".join(str(part) for part in item["loc"]),
+            "message": item["msg"],
+            "type": item["type"],
+        }
+        for item in error.errors(include_input=False, include_url=False, include_context=False)
+    ]
