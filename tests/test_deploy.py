@@ -43,7 +43,8 @@ def test_first_deploy_creates_the_service_from_its_definition() -> None:
 
     assert (result.code, result.summary["outcome"]) == (0, "deployed"), result.stderr
     assert result.summary["revisions"]["previous"] is None
-    assert "CreateService" in result.actions and "UpdateService" not in result.actions
+    assert "CreateService" in result.actions
+    assert "UpdateService" not in result.actions
 
 
 def test_permission_denied_mid_preflight_is_fatal_and_names_the_action() -> None:

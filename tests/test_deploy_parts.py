@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from ecs_deploy import budget, cleanup, cli, outcome
+from ecs_deploy.capacity import Capacity
 from ecs_deploy.config import ImageRef
 from ecs_deploy.outcome import DeployError, Outcome
 from ecs_deploy.render import render, render_task_definition
-from ecs_deploy.capacity import Capacity
 from ecs_deploy.target_groups import TargetGroup
 
 from tests.deploy_stubs import (

@@ -3,9 +3,9 @@
 moto accepting a template is not proof that CloudFormation will deploy it. moto 5.2.5:
 - skips, without failing the stack, the types it does not model (MOTO_SKIPS): the Secrets
   Manager secrets, the ECS capacity provider and its cluster association, the CloudWatch
-  alarms, the IAM OIDC provider, the S3 bucket policy; it keeps their exports without a value, so the cluster and
-  database stacks are created under another name and stand-ins export theirs
-  (tests/infra_stacks.py);
+  alarms, the IAM OIDC provider, the S3 bucket policy; it keeps their exports without a
+  value, so the cluster and database stacks are created under another name and stand-ins
+  export theirs (tests/infra_stacks.py);
 - accepts but ignores: Rules, UpdatePolicy and InstanceMaintenancePolicy, ALB and target group
   attributes (access logs, deletion protection, deregistration delay), the bucket's lifecycle
   and policy, Container Insights, RDS DeletionProtection and security groups, ECR scanning;
