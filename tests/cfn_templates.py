@@ -4,6 +4,7 @@ cfn-lint's loader turns the short forms (!Ref, !Sub, ...) into their long forms,
 reads as plain dicts: {"Ref": "X"}, {"Fn::ImportValue": {"Fn::Sub": "..."}}.
 """
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,16 @@ from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped]
 
 INFRA = Path(__file__).resolve().parents[1] / "infra"
 # The order the stacks are created in: each imports the exports of the ones before it.
-STACK_ORDER = ("network", "load-balancer", "cluster", "database", "service")
+STACK_ORDER = (
+    "network",
+    "load-balancer",
+    "cluster",
+    "database",
+    "service",
+    "deploy-identity",
+    "scaling",
+)
+ENVIRONMENTS = ("staging", "production")
 
 Template = dict[str, Any]
 
@@ -40,9 +50,21 @@ def default(template: Template, value: Any) -> Any:
     return value
 
 
-def imported(stack_parameter: str, output: str) -> dict[str, Any]:
-    """How a template imports `output` of the stack named by `stack_parameter`."""
-    return {"Fn::ImportValue": {"Fn::Sub": f"${{{stack_parameter}}}-{output}"}}
+def imported(stack: str, output: str) -> dict[str, Any]:
+    """How a template imports `output` of the environment's stack made from template `stack`."""
+    return {"Fn::ImportValue": {"Fn::Sub": f"users-${{Environment}}-{stack}-{output}"}}
+
+
+def parameters(environment: str) -> dict[str, str]:
+    """An environment's parameter file (CodePipeline's format, as `cloudformation deploy` reads)."""
+    path = INFRA / "parameters" / f"{environment}.json"
+    values: dict[str, str] = json.loads(path.read_text())["Parameters"]
+    return values
+
+
+def value(template: Template, name: str, environment: str) -> Any:
+    """A parameter's value in an environment: its file's, else the template's default."""
+    return parameters(environment).get(name, template["Parameters"][name].get("Default"))
 
 
 def exported(template: Template, output: str) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """The infra/ stacks created in order on a moto server, with boto3's CloudFormation client.
 
-Stacks take the default names that the templates' *StackName parameters expect
-(users-network, users-load-balancer, ...), so each one finds the exports of the ones before.
+Stacks are named users-ENV-PART as in production, so each one finds the exports of the ones
+before it; ENV is "staging" and the parameters those of infra/parameters/staging.json.
 """
 
 import ast
@@ -11,15 +11,11 @@ from typing import Any
 
 import boto3
 
-from tests.cfn_templates import INFRA
+from tests.cfn_templates import INFRA, load
 
 REGION = "us-east-1"  # moto answers !GetAZs with this region's zones whatever the region
-IMAGE = f"123456789012.dkr.ecr.{REGION}.amazonaws.com/users-service@sha256:{'0' * 64}"
-# The service stack's parameters naming the stacks that stand in for exports moto never made.
-STAND_INS = {
-    "DatabaseStackName": "users-database-stand-in",
-    "ClusterStackName": "users-cluster-stand-in",
-}
+ENVIRONMENT = "staging"
+PARAMETERS = json.loads((INFRA / "parameters" / f"{ENVIRONMENT}.json").read_text())["Parameters"]
 
 
 @dataclass
@@ -76,9 +72,13 @@ class Deployment:
         self.outputs[stack] = {o["OutputKey"]: o["OutputValue"] for o in described["Outputs"]}
         return self.outputs[stack]
 
-    def create_from_infra(self, template: str, stack: str = "", **parameters: str) -> None:
+    def create_from_infra(self, template: str, stack: str = "", **overrides: str) -> None:
+        """Create users-ENV-TEMPLATE with the parameter file's values for its parameters, as
+        `aws cloudformation deploy --parameter-overrides file://...` passes them."""
         body = (INFRA / f"{template}.yaml").read_text()
-        self.create(stack or f"users-{template}", body, **parameters)
+        declared = load(template).get("Parameters", {})
+        values = {k: v for k, v in (PARAMETERS | overrides).items() if k in declared}
+        self.create(stack or name(template), body, **values)
 
     def physical_id(self, stack: str, logical_id: str) -> str:
         cloudformation = self.client("cloudformation")
@@ -94,47 +94,55 @@ class Deployment:
         return {r["LogicalResourceId"] for r in summaries["StackResourceSummaries"]} - {""}
 
 
+def name(template: str) -> str:
+    return f"users-{ENVIRONMENT}-{template}"
+
+
+# moto creates no Secrets Manager secret and no capacity provider from a template, and keeps
+# the exports naming them without a value, which later stacks cannot import. These two stacks
+# are therefore created under another name, and a stand-in stack exports their outputs under
+# the production names, with secrets and a capacity provider made through moto's own APIs.
+ON_MOTO = {"cluster": f"{name('cluster')}-on-moto", "database": f"{name('database')}-on-moto"}
+
+
 def deploy(endpoint: str) -> Deployment:
-    """network -> load-balancer -> cluster -> database -> service, as in production."""
+    """Every stack in order, as in production (scaling comes after the first deploy)."""
     deployment = Deployment(endpoint)
-    for template in ("network", "load-balancer", "cluster", "database"):
+    for template in ("network", "load-balancer"):
         deployment.create_from_infra(template)
-    _stand_in_for_skipped_exports(deployment)
-    deployment.create_from_infra("service", ImageUri=IMAGE, **STAND_INS)
+    deployment.create_from_infra("cluster", ON_MOTO["cluster"])
+    _stand_in(deployment, "cluster", _cluster_exports(deployment))
+    deployment.create_from_infra("database", ON_MOTO["database"])
+    _stand_in(deployment, "database", _secret_exports(deployment))
+    deployment.create_from_infra("service")
+    deployment.create_from_infra("deploy-identity", GitHubRepository="owner/users")
     return deployment
 
 
-def _stand_in_for_skipped_exports(deployment: Deployment) -> None:
-    """Exports the service imports but moto never made, from stacks of outputs only.
-
-    moto creates no AWS::SecretsManager::Secret and no AWS::ECS::CapacityProvider from a
-    template, so users-database exports no secret ARN and users-cluster no capacity
-    provider, and the service stack could not be created. These stand-in stacks export the
-    same names with secrets and a capacity provider created through moto's own APIs.
-    """
-    secrets = deployment.client("secretsmanager")
-    arns = {
-        output: secrets.create_secret(Name=f"users-{output}", SecretString="stand-in")["ARN"]
-        for output in ("DatabaseUrlSecretArn", "SecretKeySecretArn")
-    }
-    cluster = deployment.outputs["users-cluster"]
+def _cluster_exports(deployment: Deployment) -> dict[str, str]:
+    cluster = deployment.outputs[ON_MOTO["cluster"]]
     [group] = deployment.client("autoscaling").describe_auto_scaling_groups(
         AutoScalingGroupNames=[cluster["AutoScalingGroupName"]]
     )["AutoScalingGroups"]
     provider = deployment.client("ecs").create_capacity_provider(
-        name="users-stand-in",
+        name=f"users-{ENVIRONMENT}-stand-in",
         autoScalingGroupProvider={"autoScalingGroupArn": group["AutoScalingGroupARN"]},
     )["capacityProvider"]["name"]
-    _create_exports(deployment, STAND_INS["DatabaseStackName"], arns)
-    cluster_exports = {"ClusterName": cluster["ClusterName"], "CapacityProviderName": provider}
-    _create_exports(deployment, STAND_INS["ClusterStackName"], cluster_exports)
+    kept = ("ClusterName", "InstanceSecurityGroupId")
+    return {key: cluster[key] for key in kept} | {"CapacityProviderName": provider}
 
 
-def _create_exports(deployment: Deployment, stack: str, values: dict[str, str]) -> None:
+def _secret_exports(deployment: Deployment) -> dict[str, str]:
+    secrets = deployment.client("secretsmanager")
+    names = ("DatabaseUrlSecretArn", "MigrationDatabaseUrlSecretArn", "SecretKeySecretArn")
+    return {n: secrets.create_secret(Name=n, SecretString="stand-in")["ARN"] for n in names}
+
+
+def _stand_in(deployment: Deployment, template: str, values: dict[str, str]) -> None:
     outputs = {
-        name: {"Value": value, "Export": {"Name": f"{stack}-{name}"}}
-        for name, value in values.items()
+        key: {"Value": value, "Export": {"Name": f"{name(template)}-{key}"}}
+        for key, value in values.items()
     }
     # A stack needs one resource; moto ignores wait condition handles.
     nothing = {"Nothing": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}
-    deployment.create(stack, json.dumps({"Resources": nothing, "Outputs": outputs}))
+    deployment.create(name(template), json.dumps({"Resources": nothing, "Outputs": outputs}))

@@ -1,20 +1,15 @@
-"""One end-to-end run of scripts/deploy, as CI calls it, against a moto server on 127.0.0.1.
+"""scripts/deploy, as CI calls it, against a moto server holding the real infra/ stacks.
 
-What this run shows: the launcher, the flags, clients built for --endpoint-url, and every
-request of preflight, register, migrate, update and rollback accepted over HTTP by a server
-that implements ECR, ECS, ELBv2 and CloudWatch Logs, with the state it leaves behind read back.
+What this run shows: the launcher and its flags, clients built for --endpoint-url, the service
+stack's outputs read from CloudFormation as the real stacks leave them, rendered into both
+templates, and a template whose values the stack lacks refused before anything changes.
 
-What moto cannot do, so the Stubber tests (test_deploy.py) stand in for it:
-- update_service changes the service's taskDefinition but no deployment of the new revision
-  ever appears (moto keeps the old one, PRIMARY and COMPLETED): no rollout can be watched,
-  so neither success, a FAILED rollout nor a circuit-breaker rollback can happen here;
-- services start no tasks, tasks carry no network bindings and nothing is registered in the
-  target group, so no target can ever be healthy;
-- run_task does not run the command: its container reports exit code 0 whatever it is, and
-  moto moves the task to STOPPED by itself after a few describe_tasks; there is no log stream.
-The honest end of a deploy on moto is therefore the timeout path (exit 6): the deploy watches a
-rollout that never starts, then puts the service back on the previous revision. Moto accepting
-that rollback (its stale deployment looks settled at once) is not proof that ECS would settle.
+What moto cannot do: it creates no CloudWatch alarm from a template, so the service stack has
+no ErrorsAlarmName/LatencyAlarmName outputs and the run ends there (exit 2, nothing changed);
+past that, moto 5.2.5 has no service deployment records (ListServiceDeployments,
+DescribeServiceDeployments, StopServiceDeployment) that preflight needs, starts no rollout,
+runs no task's command and registers no target. The Stubber scenarios (test_deploy.py) stand
+in for all of it.
 """
 
 import json
@@ -23,16 +18,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
-from ecs_deploy.render import render_file
+
+from tests.infra_stacks import REGION, Deployment, deploy, name
 
 from s3_server import running_moto
 
 ROOT = Path(__file__).resolve().parent.parent
-REGION = "us-east-1"
 COMMIT = "feedc0de" * 5
 MANIFEST = {
     "schemaVersion": 2,
@@ -40,24 +33,13 @@ MANIFEST = {
     "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1},
     "layers": [],
 }
-ROLES = {
-    "EXECUTION_ROLE_ARN": "arn:aws:iam::123456789012:role/users-execution",
-    "TASK_ROLE_ARN": "arn:aws:iam::123456789012:role/users-task",
-    "DATABASE_URL_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf",
-    "SECRET_KEY_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:key-AbCdEf",
-    "LOG_GROUP": "/ecs/users",
-    "REGION": REGION,
-}
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
-@pytest.fixture
-def moto(tmp_path: Path) -> Iterator[str]:
-    # Without MOTO_ECS_SERVICE_RUNNING moto's services never reach their desired count, and
-    # preflight would rightly see a deployment in progress.
-    env = clean_env() | {"MOTO_ECS_SERVICE_RUNNING": "1"}
-    with running_moto(tmp_path / "moto.log", env) as url:
-        yield url
+@pytest.fixture(scope="module")
+def stacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    with running_moto(tmp_path_factory.mktemp("moto") / "moto.log", clean_env()) as url:
+        yield deploy(url)
 
 
 def clean_env() -> dict[str, str]:
@@ -65,117 +47,41 @@ def clean_env() -> dict[str, str]:
     return kept | FAKE_CREDENTIALS | {"AWS_EC2_METADATA_DISABLED": "true"}
 
 
-def client(url: str, name: str) -> Any:
-    credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-    return boto3.client(name, region_name=REGION, endpoint_url=url, **credentials)
-
-
-def seed(url: str) -> dict[str, str]:
-    """What the deploy expects to exist: an image, a cluster with an instance, a target group,
-    a log group, and the service running revision 1 of the family behind the target group."""
-    ecr, ecs, ec2, elbv2 = (client(url, n) for n in ("ecr", "ecs", "ec2", "elbv2"))
-    uri = ecr.create_repository(repositoryName="users")["repository"]["repositoryUri"]
-    pushed = ecr.put_image(repositoryName="users", imageManifest=json.dumps(MANIFEST), imageTag="1")
-    digest = pushed["image"]["imageId"]["imageDigest"]
-    ecs.create_cluster(clusterName="users")
-    instance = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)["Instances"][0]
-    document = json.dumps({"instanceId": instance["InstanceId"]})
-    ecs.register_container_instance(cluster="users", instanceIdentityDocument=document)
-    group = target_group(elbv2, ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"])
-    client(url, "logs").create_log_group(logGroupName=ROLES["LOG_GROUP"])
-    first = render_file(ROOT / "ecs_taskdefinition.json", ROLES | {"IMAGE": f"{uri}@{digest}"})
-    arn = ecs.register_task_definition(**first)["taskDefinition"]["taskDefinitionArn"]
-    balancer = {"targetGroupArn": group, "containerName": "users", "containerPort": 5000}
-    service = {"serviceName": "users", "taskDefinition": arn, "desiredCount": 1}
-    ecs.create_service(cluster="users", launchType="EC2", loadBalancers=[balancer], **service)
-    return {"repository": uri, "digest": digest, "previous": arn}
-
-
-def target_group(elbv2: Any, vpc: str) -> str:
-    health_check = {
-        "HealthCheckPath": "/ping",
-        "HealthCheckIntervalSeconds": 10,
-        "HealthCheckTimeoutSeconds": 5,
-        "HealthyThresholdCount": 3,
-        "UnhealthyThresholdCount": 3,
-        "Matcher": {"HttpCode": "200"},
-    }
-    reply = elbv2.create_target_group(
-        Name="users", Protocol="HTTP", Port=5000, VpcId=vpc, TargetType="instance", **health_check
-    )
-    group = reply["TargetGroups"][0]["TargetGroupArn"]
-    attributes = [{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}]
-    elbv2.modify_target_group_attributes(TargetGroupArn=group, Attributes=attributes)
-    return str(group)
-
-
-def deploy_command(url: str, seeded: dict[str, str], summary: Path) -> list[str]:
-    roles = {name.lower().replace("_", "-"): value for name, value in ROLES.items()}
-    flags = roles | {
-        "cluster": "users",
-        "service": "users",
-        "repository": seeded["repository"],
-        "digest": seeded["digest"],
-        "commit": COMMIT,
-        "endpoint-url": url,
-        "timeout": "3",  # moto never starts the rollout: wait no longer than needed to see it
-        "poll-seconds": "0.2",
-        "migration-timeout": "20",
-        "summary-file": str(summary),
-    }
-    # The shebang's python3 is whichever is first on PATH; the suite's interpreter has boto3.
-    return [sys.executable, str(ROOT / "scripts/deploy"), *(f"--{k}={v}" for k, v in flags.items())]
-
-
-def test_deploy_against_a_moto_server_registers_migrates_and_returns_on_timeout(
-    moto: str, tmp_path: Path
+def test_deploy_on_moto_reads_the_real_stack_and_refuses_what_it_lacks(
+    stacks: Deployment, tmp_path: Path
 ) -> None:
-    seeded = seed(moto)
-    ecs = client(moto, "ecs")
-    command = deploy_command(moto, seeded, tmp_path / "summary.json")
-    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
-    process = subprocess.Popen(command, env=clean_env(), **pipes)
-    assert process.stderr is not None
-    seen_during_watch, stderr = None, []
-    for line in process.stderr:  # read the server's state the moment the deploy says it updated
-        stderr.append(line)
-        if " now set to " in line:
-            seen_during_watch = ecs.describe_services(cluster="users", services=["users"])
-    stdout, _ = process.communicate(timeout=60)
-    log = "".join(stderr)
-
-    summary = json.loads(stdout.splitlines()[-1])
-    assert (process.returncode, summary["outcome"]) == (6, "timed_out"), log
-    assert summary == json.loads((tmp_path / "summary.json").read_text())
-    new = summary["revisions"]["new"]
-    assert new.endswith("task-definition/users-service:2")
-    assert summary["revisions"] == {
-        "previous": seeded["previous"],
-        "new": new,
-        "final": seeded["previous"],
-    }
-    assert summary["rolled_back_by"] == "deploy"
-    assert {"preflight", "register", "migrate", "rollout", "rollback"} <= set(
-        summary["phases_seconds"]
+    repository = stacks.outputs[name("service")]["RepositoryUri"]
+    ecr = stacks.client("ecr")
+    pushed = ecr.put_image(
+        repositoryName="users-staging", imageManifest=json.dumps(MANIFEST), imageTag=COMMIT
     )
-    assert "(--timeout; derived: " in summary["timeout"]["derivation"]
+    digest = pushed["image"]["imageId"]["imageDigest"]
+    summary_file = tmp_path / "summary.json"
+    flags = {
+        "environment": "staging",
+        "image": f"{repository}@{digest}",
+        "commit": COMMIT,
+        "region": REGION,
+        "endpoint-url": stacks.endpoint,
+        "poll-seconds": "0.2",
+        "summary-file": str(summary_file),
+    }
+    command = [
+        sys.executable,
+        str(ROOT / "scripts/deploy"),
+        *(f"--{k}={v}" for k, v in flags.items()),
+    ]
+    run = subprocess.run(
+        command, env=clean_env(), capture_output=True, text=True, timeout=120, check=False
+    )
 
-    registered = ecs.describe_task_definition(taskDefinition=new, include=["TAGS"])
-    assert registered["tags"] == [{"key": "commit", "value": COMMIT}]
-    container = registered["taskDefinition"]["containerDefinitions"][0]
-    assert container["image"] == f"{seeded['repository']}@{seeded['digest']}"
-    assert seen_during_watch is not None, log
-    assert seen_during_watch["services"][0]["taskDefinition"] == new
-    final = ecs.describe_services(cluster="users", services=["users"])["services"][0]
-    assert final["taskDefinition"] == seeded["previous"]
-    assert_migration_ran(ecs, new)
-
-
-def assert_migration_ran(ecs: Any, new: str) -> None:
-    """The migration task as moto recorded it: the new revision, with the command override.
-    (Its exit code 0 is moto's constant, not a result.)"""
-    arns = ecs.list_tasks(cluster="users", startedBy="deploy-migrate")["taskArns"]
-    tasks = ecs.describe_tasks(cluster="users", tasks=arns)["tasks"]
-    assert [t["taskDefinitionArn"] for t in tasks] == [new]
-    override = tasks[0]["overrides"]["containerOverrides"][0]
-    assert override == {"name": "users", "command": ["users-service", "db", "upgrade"]}
+    summary = json.loads(run.stdout.splitlines()[-1])
+    assert summary == json.loads(summary_file.read_text())
+    assert (run.returncode, summary["outcome"]) == (2, "usage_error"), run.stderr
+    missing = "alarmNames/0: {{ErrorsAlarmName}}, /deploymentConfiguration/alarms/alarmNames/1"
+    assert missing in summary["message"]
+    assert "preflight" in summary["phases_seconds"]
+    # Nothing changed: no revision registered, no service created.
+    ecs = stacks.client("ecs")
+    assert ecs.list_task_definitions(familyPrefix="users-staging")["taskDefinitionArns"] == []
+    assert ecs.list_services(cluster="users-staging")["serviceArns"] == []

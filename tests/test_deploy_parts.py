@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 from ecs_deploy import budget, cleanup, cli, outcome
+from ecs_deploy.capacity import Capacity
 from ecs_deploy.config import ImageRef
 from ecs_deploy.outcome import DeployError, Outcome
-from ecs_deploy.render import render
+from ecs_deploy.render import render, render_task_definition
 from ecs_deploy.target_groups import TargetGroup
 
 from tests.deploy_stubs import (
@@ -56,10 +57,12 @@ def test_placeholders_are_filled_in_values_so_quotes_cannot_change_the_document(
     ],
 )
 def test_render_refuses_what_would_register_a_broken_revision(
-    template: dict, values: dict[str, str], complaint: str
+    template: dict, values: dict[str, str], complaint: str, tmp_path: Path
 ) -> None:
+    path = tmp_path / "taskdef.json"
+    path.write_text(json.dumps(template))
     with pytest.raises(DeployError, match=complaint.replace("(", r"\(").replace(")", r"\)")) as e:
-        render(template, values)
+        render_task_definition(path, values)
     assert e.value.outcome is Outcome.USAGE_ERROR
 
 
@@ -81,23 +84,55 @@ def test_image_reference_must_be_a_repository_uri_pinned_by_digest(image: str) -
         ImageRef.parse(image)
 
 
-def test_timeout_is_derived_from_grace_health_checks_drain_and_stop_timeout() -> None:
+def test_timeout_is_derived_from_warm_up_health_checks_drain_breaker_and_bake() -> None:
     rolling = {"maximumPercent": 100, "minimumHealthyPercent": 50}
-    service = {
+    settings = {
         "desiredCount": 4,
         "healthCheckGracePeriodSeconds": 60,
         "deploymentConfiguration": rolling,
     }
     group = TargetGroup(
-        "tg", "users", 5000, interval=15, healthy_threshold=2, deregistration_delay=45
+        "tg",
+        "users",
+        5000,
+        interval=15,
+        healthy_threshold=2,
+        unhealthy_threshold=3,
+        deregistration_delay=45,
     )
     task_def = {"containerDefinitions": [{"stopTimeout": 20}]}
+    growing = Capacity(free_slots=1, surge=2, warmup=300)
 
-    derived = budget.derive(service, [group], task_def)
+    derived = budget.derive(settings, [group], task_def, growing, bake=180)
 
-    # Two tasks may stop at once with 4 desired and 50 % minimum healthy: 2 waves.
-    assert derived.seconds == 2 * (60 + 2 * 15 * 2 + 45 + 20) + 60
-    assert derived.derivation.startswith(f"{derived.seconds} s = 2 wave(s)")
+    # Two tasks may stop at once with 4 desired and 50 % minimum healthy: 2 waves; the breaker
+    # needs 3 failures (the minimum), 2 batches of 2 failing after grace + 3 x 15 s.
+    rollout, breaker = 2 * (60 + 2 * 15 * 2 + 45 + 20), 2 * (60 + 3 * 15)
+    assert derived.seconds == 300 + max(rollout, breaker) + 180 + 60
+    assert derived.derivation.startswith(
+        f"{derived.seconds} s = warm-up 300 + max(rollout 2 wave(s)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("desired", "configured", "threshold"),
+    [
+        (2, None, 3),
+        (10, None, 5),
+        (1000, None, 200),
+        (1000, {"type": "UNBOUNDED_PERCENT", "value": 50}, 500),
+        (2, {"type": "COUNT", "value": 7}, 7),
+    ],
+)
+def test_breaker_threshold_follows_ecs(
+    desired: int, configured: dict | None, threshold: int
+) -> None:
+    breaker = {"thresholdConfiguration": configured} if configured else {}
+    settings = {
+        "desiredCount": desired,
+        "deploymentConfiguration": {"deploymentCircuitBreaker": breaker},
+    }
+    assert budget.breaker_threshold(settings) == threshold
 
 
 @pytest.mark.parametrize(
@@ -112,7 +147,11 @@ def test_rolling_waves(desired: int, maximum: int, minimum: int, waves: int) -> 
 
 def test_cleanup_keeps_the_newest_and_never_the_revision_in_use() -> None:
     aws = StubbedAws.create()
-    listing = [td(r) for r in range(1, 10)] + [td(4, family="users-service-worker")]
+    # Another environment's family and one under this family's prefix are never touched.
+    listing = [td(r) for r in range(1, 10)] + [
+        td(4, "users-staging-migrate"),
+        td(4, "users-production"),
+    ]
     aws.reply("ecs", "list_task_definitions", {"taskDefinitionArns": listing})
     for revision in (7, 6, 5, 4, 2, 1):
         reply = {"taskDefinition": {"taskDefinitionArn": td(revision)}}
@@ -128,20 +167,26 @@ def test_cleanup_keeps_the_newest_and_never_the_revision_in_use() -> None:
 
 def test_flags_default_to_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DEPLOY_TEMPLATE", raising=False)
-    monkeypatch.setenv("DEPLOY_CLUSTER", "from-env")
+    monkeypatch.setenv("DEPLOY_ENVIRONMENT", "production")
     monkeypatch.setenv("DEPLOY_KEEP_REVISIONS", "3")
-    without_cluster = [arg for arg in ARGS if not arg.startswith("--cluster")]
+    without = [arg for arg in ARGS if not arg.startswith("--environment")]
 
-    config = cli.to_config(cli.build_parser().parse_args(without_cluster))
-    overridden = cli.to_config(cli.build_parser().parse_args([*without_cluster, "--cluster=flag"]))
+    config = cli.to_config(cli.build_parser().parse_args(without))
+    overridden = cli.to_config(cli.build_parser().parse_args([*without, "--environment=staging"]))
 
-    assert (config.cluster, config.keep_revisions, overridden.cluster) == ("from-env", 3, "flag")
+    assert (config.environment, config.keep_revisions, overridden.environment) == (
+        "production",
+        3,
+        "staging",
+    )
+    assert config.stack == "users-production-service"
     assert config.template == Path(cli.ROOT / "ecs_taskdefinition.json")
+    assert config.service_template == Path(cli.ROOT / "infra/ecs-service.json")
 
 
 def test_summary_file_holds_the_same_json_as_the_last_line(tmp_path: Path) -> None:
     aws = StubbedAws.create()
-    aws.fail("ecr", "describe_images", "RepositoryNotFoundException")
+    aws.fail("cloudformation", "describe_stacks", "ValidationError")
 
     result = aws.run(f"--summary-file={tmp_path / 'summary.json'}")
 
@@ -152,9 +197,9 @@ def test_summary_file_holds_the_same_json_as_the_last_line(tmp_path: Path) -> No
 
 def test_missing_settings_are_a_usage_error_naming_them(capsys: pytest.CaptureFixture[str]) -> None:
     with without_deploy_environment():
-        code = cli.main(["--cluster=c"])
+        code = cli.main(["--environment=staging"])
 
     summary = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert code == 2
-    assert "--service" in summary["message"]
+    assert "--commit" in summary["message"]
     assert "--region" in summary["message"]

@@ -14,24 +14,26 @@ from users_service.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = json.loads((ROOT / "ecs_taskdefinition.json").read_text())
-# What changes per deploy or per account, and nothing else.
+# What changes per deploy (the image) or per environment: outputs of the service stack.
 EXPECTED_PLACEHOLDERS = {
     "IMAGE",
-    "EXECUTION_ROLE_ARN",
-    "TASK_ROLE_ARN",
-    "DATABASE_URL_SECRET_ARN",
-    "SECRET_KEY_SECRET_ARN",
-    "LOG_GROUP",
-    "REGION",
+    "Family",
+    "ExecutionRoleArn",
+    "TaskRoleArn",
+    "DatabaseUrlSecretArn",
+    "SecretKeySecretArn",
+    "LogGroupName",
+    "Region",
 }
 # A value of the right form for each placeholder, so the API model can judge the result.
 SAMPLES = {
     "IMAGE": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/users@sha256:" + "a" * 64,
-    "REGION": "eu-west-1",
-    "LOG_GROUP": "/ecs/users-service",
+    "Family": "users-staging",
+    "Region": "eu-west-1",
+    "LogGroupName": "/ecs/users-staging",
     **{
         name: f"arn:aws:iam::123456789012:role/{name}"
-        for name in EXPECTED_PLACEHOLDERS - {"IMAGE", "REGION", "LOG_GROUP"}
+        for name in EXPECTED_PLACEHOLDERS - {"IMAGE", "Family", "Region", "LogGroupName"}
     },
 }
 
@@ -135,10 +137,23 @@ def test_environment_names_are_settings_of_the_service() -> None:
     assert {e["name"] for e in container()["environment"]} <= settings
 
 
-def test_logs_go_to_cloudwatch_with_a_stream_prefix() -> None:
+def test_logs_go_to_cloudwatch_non_blocking_with_an_explicit_buffer() -> None:
+    """A slow CloudWatch must never block the application's writes (non-blocking); the buffer
+    is set, not left to the agent's default, so how much can be lost is a known figure."""
     logging = container()["logConfiguration"]
     assert logging["logDriver"] == "awslogs"
     assert logging["options"]["awslogs-stream-prefix"] == "users"
+    assert logging["options"]["mode"] == "non-blocking"
+    assert logging["options"]["max-buffer-size"] == "4m"
+
+
+def test_every_placeholder_but_the_image_is_an_output_of_the_service_stack() -> None:
+    from tests.cfn_templates import load
+
+    outputs = set(load("service")["Outputs"])
+    service_definition = (ROOT / "infra/ecs-service.json").read_text()
+    found = set(PLACEHOLDER.findall(json.dumps(TEMPLATE) + service_definition))
+    assert found - {"IMAGE"} <= outputs, found - {"IMAGE"} - outputs
 
 
 def test_memory_fits_the_measured_footprint() -> None:

@@ -1,4 +1,8 @@
-"""Deregister old revisions of the family, keeping the newest N and any the service uses."""
+"""Deregister old revisions of this environment's families, keeping the newest N and any in use.
+
+Only the exact families of this deploy (users-ENV and users-ENV-migrate) are touched: another
+environment's or service's revisions, even under a common prefix, never are.
+"""
 
 from dataclasses import dataclass
 from typing import Any
@@ -22,20 +26,14 @@ def prune(ecs: Any, family: str, keep: int, protected: set[str]) -> Pruned:
     for arn in old:
         ecs.deregister_task_definition(taskDefinition=arn)
         say(f"deregistered {short(arn)}")
-    say(f"kept {len(kept)} revision(s): {', '.join(short(a) for a in kept)}")
+    say(f"kept {len(kept)} revision(s) of {family}: {', '.join(short(a) for a in kept)}")
     return Pruned(kept, old)
 
 
 def active_revisions(ecs: Any, family: str) -> list[str]:
-    # familyPrefix is a prefix: "users-service" also lists "users-service-worker".
+    # familyPrefix is a prefix: "users-staging" also lists "users-staging-migrate".
     pages = ecs.get_paginator("list_task_definitions").paginate(
         familyPrefix=family, status="ACTIVE"
     )
     arns = [arn for page in pages for arn in page["taskDefinitionArns"]]
     return [arn for arn in arns if family_of(arn) == family]
-
-
-def in_use(service: dict[str, Any]) -> set[str]:
-    """Every revision the service references right now, in any deployment."""
-    used = {d["taskDefinition"] for d in service.get("deployments", [])}
-    return used | {service["taskDefinition"]}

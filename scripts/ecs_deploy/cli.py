@@ -14,32 +14,30 @@ from ecs_deploy.outcome import DeployError, Summary, exit_code_table
 
 ROOT = Path(__file__).resolve().parents[2]
 DESCRIPTION = """\
-Deploy a users-service image to its ECS service: check that the image, cluster,
-service and target groups are fit; register a task definition revision from the
-template; run the migration as a gate; update the service and watch it until the
-new tasks are healthy behind the load balancer and the old ones have drained. On
-failure or timeout, put the service back on the previous revision. On success,
-deregister old revisions. Progress goes to stderr; a JSON summary is the last
-line of stdout. Each flag defaults to the environment variable named beside it."""
+Deploy a users-service image to an environment's ECS service. Every name comes from the
+environment's service stack (users-ENV-service): it fills ecs_taskdefinition.json and
+infra/ecs-service.json. Preflight checks the image, cluster, service, target groups,
+capacity and alarms and makes every read the rollout needs once; then the service and
+migration revisions are registered, the migration runs as a gate, the service is
+created or updated, and ECS's record of that deployment is followed until it succeeds
+with the new tasks healthy behind the load balancer and the old ones drained. On
+timeout, ECS is asked to roll back. On success, old revisions are deregistered.
+Progress goes to stderr; a JSON summary is the last line of stdout. Each flag
+defaults to the environment variable named beside it."""
 
 # flag, environment variable, help; the flags without a default are required.
 OPTIONS = [
-    ("--cluster", "DEPLOY_CLUSTER", "ECS cluster name or ARN"),
-    ("--service", "DEPLOY_SERVICE", "ECS service name"),
+    ("--environment", "DEPLOY_ENVIRONMENT", "staging or production: names the stacks and all"),
     ("--image", "DEPLOY_IMAGE", "REPO_URI@sha256:DIGEST (or give --repository and --digest)"),
     ("--repository", "DEPLOY_REPOSITORY", "ECR repository URI, HOST/NAME, with --digest"),
     ("--digest", "DEPLOY_DIGEST", "image digest sha256:<64 hex>, with --repository"),
-    ("--commit", "DEPLOY_COMMIT", "git sha of the build; tags the new revision"),
+    ("--commit", "DEPLOY_COMMIT", "git sha of the build; tags the new revisions"),
+    ("--template", "DEPLOY_TEMPLATE", "task definition template (default ecs_taskdefinition.json)"),
     (
-        "--template",
-        "DEPLOY_TEMPLATE",
-        "task definition template (default: the repository's ecs_taskdefinition.json)",
+        "--service-template",
+        "DEPLOY_SERVICE_TEMPLATE",
+        "service definition template (default infra/ecs-service.json)",
     ),
-    ("--execution-role-arn", "DEPLOY_EXECUTION_ROLE_ARN", "task execution role ARN"),
-    ("--task-role-arn", "DEPLOY_TASK_ROLE_ARN", "task role ARN"),
-    ("--database-url-secret-arn", "DEPLOY_DATABASE_URL_SECRET_ARN", "DATABASE_URL secret ARN"),
-    ("--secret-key-secret-arn", "DEPLOY_SECRET_KEY_SECRET_ARN", "SECRET_KEY secret ARN"),
-    ("--log-group", "DEPLOY_LOG_GROUP", "CloudWatch Logs group of the container"),
     ("--region", "AWS_REGION", "AWS region (also AWS_DEFAULT_REGION)"),
     ("--keep-revisions", "DEPLOY_KEEP_REVISIONS", "ACTIVE revisions to keep (default 5)"),
     ("--timeout", "DEPLOY_TIMEOUT", "rollout timeout in seconds (default: derived, printed)"),
@@ -48,10 +46,7 @@ OPTIONS = [
     ("--endpoint-url", "AWS_ENDPOINT_URL", "send every AWS call there (moto in tests)"),
     ("--summary-file", "DEPLOY_SUMMARY_FILE", "also write the JSON summary to this file"),
 ]
-REQUIRED = [
-    "cluster", "service", "commit", "execution_role_arn", "task_role_arn",
-    "database_url_secret_arn", "secret_key_secret_arn", "log_group", "region",
-]  # fmt: skip
+REQUIRED = ["environment", "commit", "region"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,6 +82,7 @@ def to_config(args: argparse.Namespace) -> Config:
             **{name: getattr(args, name) for name in REQUIRED},
             image=image_of(args),
             template=Path(args.template) if args.template else ROOT / "ecs_taskdefinition.json",
+            service_template=Path(args.service_template or ROOT / "infra/ecs-service.json"),
             keep_revisions=int(args.keep_revisions or 5),
             timeout=float(args.timeout) if args.timeout else None,
             migration_timeout=float(args.migration_timeout or 900),

@@ -49,19 +49,17 @@ class ImageRef:
         return account if ACCOUNT_ID.fullmatch(account) else None
 
 
+ENVIRONMENT = re.compile(r"[a-z][a-z0-9]{1,15}")
+
+
 @dataclass(frozen=True)
 class Config:
-    cluster: str
-    service: str
+    environment: str
     image: ImageRef
     commit: str
-    template: Path
-    execution_role_arn: str
-    task_role_arn: str
-    database_url_secret_arn: str
-    secret_key_secret_arn: str
-    log_group: str
     region: str
+    template: Path
+    service_template: Path
     keep_revisions: int = 5
     timeout: float | None = None
     migration_timeout: float = 900.0
@@ -70,6 +68,10 @@ class Config:
     summary_file: Path | None = None
 
     def __post_init__(self) -> None:
+        if not ENVIRONMENT.fullmatch(self.environment):
+            raise usage(
+                f"--environment must be 2-16 lowercase letters/digits: {self.environment!r}"
+            )
         if not COMMIT.fullmatch(self.commit):
             raise usage(f"--commit must be a git sha (7 to 40 lowercase hex): {self.commit!r}")
         if self.keep_revisions < 1:
@@ -77,17 +79,10 @@ class Config:
         if self.poll_seconds < 0 or (self.timeout is not None and self.timeout <= 0):
             raise usage("--poll-seconds must be >= 0 and --timeout > 0")
 
-    def placeholders(self) -> dict[str, str]:
-        """The template's {{NAME}} placeholders and their values."""
-        return {
-            "IMAGE": self.image.pinned,
-            "EXECUTION_ROLE_ARN": self.execution_role_arn,
-            "TASK_ROLE_ARN": self.task_role_arn,
-            "DATABASE_URL_SECRET_ARN": self.database_url_secret_arn,
-            "SECRET_KEY_SECRET_ARN": self.secret_key_secret_arn,
-            "LOG_GROUP": self.log_group,
-            "REGION": self.region,
-        }
+    @property
+    def stack(self) -> str:
+        """The environment's service stack, whose outputs name everything the deploy touches."""
+        return f"users-{self.environment}-service"
 
 
 def usage(message: str) -> DeployError:

@@ -7,13 +7,15 @@ Exit codes (also listed by `scripts/deploy --help`):
     2  usage_error          bad flags, environment or template; nothing was changed in AWS
     3  preflight_failed     image, cluster, service or target group not fit; nothing changed
     4  migration_failed     the migration task did not exit 0; the service was not touched
-    5  rolled_back          the rollout failed (or the circuit breaker rolled it back); the
-                            service is confirmed back on the previous revision
-    6  timed_out            the rollout did not finish in time; the service is confirmed back
-                            on the previous revision
+    5  rolled_back          ECS rolled the deployment back (circuit breaker or deployment
+                            alarms); its deployment record says ROLLBACK_SUCCESSFUL
+    6  timed_out            the rollout did not finish in time; this run rolled it back and ECS
+                            confirmed it
     7  deploy_in_progress   another deployment of the service is running (or started meanwhile)
     8  rollback_unconfirmed the rollout failed and the service could not be confirmed back on
                             the previous revision in time: a human must look
+    9  permission_denied    an AWS call was denied (the message names the IAM action); never
+                            retried, and never the cause of a rollback
 """
 
 import enum
@@ -28,13 +30,14 @@ class Outcome(enum.Enum):
     USAGE_ERROR = 2, "bad flags, environment or template; nothing was changed in AWS"
     PREFLIGHT_FAILED = 3, "image, cluster, service or target group not fit; nothing changed"
     MIGRATION_FAILED = 4, "the migration task did not exit 0; the service was not touched"
-    ROLLED_BACK = 5, "rollout failed or rolled back by ECS; service back on the previous revision"
-    TIMED_OUT = 6, "rollout not done in time; service back on the previous revision"
+    ROLLED_BACK = 5, "ECS rolled the deployment back (circuit breaker or alarms), confirmed"
+    TIMED_OUT = 6, "rollout not done in time; rolled back by this run, confirmed by ECS"
     DEPLOY_IN_PROGRESS = 7, "another deployment of the service is running (or started meanwhile)"
     ROLLBACK_UNCONFIRMED = (
         8,
         "failed, and the service is NOT confirmed back on the previous revision",
     )
+    PERMISSION_DENIED = 9, "an AWS call was denied (the message names the action); not retried"
 
     def __init__(self, code: int, meaning: str) -> None:
         self.code = code

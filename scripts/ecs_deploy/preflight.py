@@ -1,44 +1,55 @@
-"""Checks before anything changes: the image, the cluster, the service and its target groups."""
+"""Checks before anything changes: the image, the cluster, the service and its target groups,
+capacity and alarms, and one call of every read the rollout, rollback and cleanup will make,
+so that a missing permission ends the deploy here (exit 9) rather than mid-rollout."""
 
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ecs_deploy import target_groups
+from ecs_deploy import alarms, capacity, cleanup, probe, records, target_groups, targets
 from ecs_deploy.config import Config, ImageRef
-from ecs_deploy.ecs_state import describe_service, family_of, short
+from ecs_deploy.definitions import Definitions
+from ecs_deploy.ecs_state import family_of, find_service, short
 from ecs_deploy.outcome import DeployError, Outcome
 from ecs_deploy.target_groups import TargetGroup
 
 
 @dataclass(frozen=True)
 class ServiceState:
-    """The service as preflight found it: what to roll back to, and what to watch."""
+    """The service as preflight found it (None before the first deploy creates it)."""
 
-    service: dict[str, Any]
-    previous_arn: str
-    primary_id: str
+    service: dict[str, Any] | None
+    settings: dict[str, Any]  # the definition's settings with the live desired count
+    previous_arn: str | None
     groups: list[TargetGroup]
-    event_ids: frozenset[str]
+    capacity: capacity.Capacity
+    bake: int
 
 
-def check(clients: Any, config: Config, family: str) -> ServiceState:
+def check(clients: Any, config: Config, defs: Definitions) -> ServiceState:
+    cluster, name = defs.service["cluster"], defs.service["serviceName"]
     check_image(clients.ecr, config.image)
-    check_cluster(clients.ecs, config.cluster)
-    service = describe_service(clients.ecs, config.cluster, config.service)
-    primary = require_idle(service)
-    if family_of(service["taskDefinition"]) != family:
-        raise failed(f"the service runs {short(service['taskDefinition'])}, not family {family}")
-    balancers = service.get("loadBalancers", [])
-    if not balancers:
-        raise failed("the service has no target group, so its tasks' health cannot be watched")
+    cluster_arn = check_cluster(clients.ecs, cluster)
+    service = find_service(clients.ecs, cluster, name)
+    if service is not None:
+        require_fit(service, defs)
+    require_idle(clients.ecs, cluster, name)
+    prove_records(clients.ecs, service, records.probe_arn(*_where(cluster_arn), cluster, name))
+    groups = [target_groups.inspect(clients.elbv2, lb) for lb in defs.service["loadBalancers"]]
+    previous = service["taskDefinition"] if service else None
+    targets.observe(clients, cluster, name, groups, previous or "")
+    settings = defs.service | _live(service)
+    for family in (defs.task["family"], defs.migration["family"]):
+        cleanup.active_revisions(clients.ecs, family)
+    probe.log_readable(clients.logs, _log_group(defs.task))
     return ServiceState(
         service=service,
-        previous_arn=service["taskDefinition"],
-        primary_id=primary["id"],
-        groups=[target_groups.inspect(clients.elbv2, each) for each in balancers],
-        event_ids=frozenset(e["id"] for e in service.get("events", [])),
+        settings=settings,
+        previous_arn=previous,
+        groups=groups,
+        capacity=capacity.assess(clients.ecs, cluster, settings, defs.task),
+        bake=alarms.bake_seconds(clients.cloudwatch, alarms.names(defs.service)),
     )
 
 
@@ -57,36 +68,72 @@ def check_image(ecr: Any, image: ImageRef) -> None:
         raise failed(f"image {image.pinned} not found in ECR")
 
 
-def check_cluster(ecs: Any, cluster: str) -> None:
+def check_cluster(ecs: Any, cluster: str) -> str:
     reply = ecs.describe_clusters(clusters=[cluster])
-    if not any(c.get("status") == "ACTIVE" for c in reply["clusters"]):
+    active = [c for c in reply["clusters"] if c.get("status") == "ACTIVE"]
+    if not active:
         raise failed(f"cluster {cluster} is missing or not ACTIVE")
+    return str(active[0]["clusterArn"])
 
 
-def require_idle(service: dict[str, Any]) -> dict[str, Any]:
-    """The one PRIMARY deployment, COMPLETED; otherwise another deploy is under way."""
-    if service.get("deploymentController", {}).get("type", "ECS") != "ECS":
-        raise failed("only the rolling (ECS) deployment controller is supported")
-    deployments = service.get("deployments", [])
-    states = [(d["status"], d.get("rolloutState", "unknown")) for d in deployments]
-    if states != [("PRIMARY", "COMPLETED")]:
+def require_fit(service: dict[str, Any], defs: Definitions) -> None:
+    """Only a rolling (ECS) deployment of our family behind the definition's target groups."""
+    controller = service.get("deploymentController", {}).get("type", "ECS")
+    strategy = service.get("deploymentConfiguration", {}).get("strategy", "ROLLING")
+    if (controller, strategy) != ("ECS", "ROLLING"):
+        raise failed(
+            f"the service deploys with controller {controller}, strategy {strategy}; "
+            "scripts/deploy follows rolling (ECS, ROLLING) deployments only"
+        )
+    if family_of(service["taskDefinition"]) != defs.task["family"]:
+        raise failed(
+            f"the service runs {short(service['taskDefinition'])}, not {defs.task['family']}"
+        )
+    if _balancers(service) != _balancers(defs.service):
+        raise failed("the service's target groups differ from infra/ecs-service.json")
+
+
+def require_idle(ecs: Any, cluster: str, service: str) -> None:
+    """No deployment of the service under way, by ECS's records; otherwise another deploy runs."""
+    busy = records.under_way(ecs, cluster, service)
+    if busy:
+        states = [d["status"] for d in busy]
         raise DeployError(
             Outcome.DEPLOY_IN_PROGRESS,
-            f"another deployment is in progress (deployments: {states}); refusing to deploy",
+            f"another deployment is under way ({states}); refusing to deploy",
         )
-    return dict(deployments[0])
 
 
-def still_idle(ecs: Any, config: Config, state: ServiceState) -> dict[str, Any]:
-    """Preflight's finding again, just before the update: a migration can take minutes."""
-    service = describe_service(ecs, config.cluster, config.service)
-    if require_idle(service)["id"] != state.primary_id:
-        raise DeployError(
-            Outcome.DEPLOY_IN_PROGRESS,
-            "someone else deployed the service during the migration (which ran); not updating it",
-        )
-    return service
+def prove_records(ecs: Any, service: dict[str, Any] | None, probe_arn: str) -> None:
+    current = (service or {}).get("currentServiceDeployment")
+    if current:
+        records.describe(ecs, current)
+    else:
+        probe.deployments_readable(ecs, probe_arn)
 
 
 def failed(message: str) -> DeployError:
     return DeployError(Outcome.PREFLIGHT_FAILED, message)
+
+
+def _live(service: dict[str, Any] | None) -> dict[str, Any]:
+    """What the running service decides itself: its desired count (auto scaling owns it)."""
+    return {"desiredCount": service["desiredCount"]} if service else {"creating": True}
+
+
+def _balancers(service: dict[str, Any]) -> list[tuple[str, str, int]]:
+    return sorted(
+        (lb["targetGroupArn"], lb["containerName"], lb["containerPort"])
+        for lb in service.get("loadBalancers", [])
+    )
+
+
+def _where(cluster_arn: str) -> tuple[str, str]:
+    """(region, account) of an ARN."""
+    parts = cluster_arn.split(":")
+    return parts[3], parts[4]
+
+
+def _log_group(task_def: dict[str, Any]) -> str:
+    options = task_def["containerDefinitions"][0]["logConfiguration"]["options"]
+    return str(options["awslogs-group"])

@@ -1,4 +1,4 @@
-"""A new revision of the task definition family, tagged with the commit it was built from."""
+"""New revisions of the task definitions, tagged with the commit they were built from."""
 
 from typing import Any
 

@@ -18,20 +18,26 @@ def render_file(path: Path, values: dict[str, str]) -> dict[str, Any]:
     try:
         template = json.loads(path.read_text())
     except (OSError, ValueError) as error:
-        raise usage(f"cannot read the task definition template {path}: {error}") from error
+        raise usage(f"cannot read the template {path}: {error}") from error
     return render(template, values)
 
 
+def render_task_definition(path: Path, values: dict[str, str]) -> dict[str, Any]:
+    """A task definition from its template, every container image pinned by digest."""
+    rendered = render_file(path, values)
+    _require_pinned_images(rendered, values["IMAGE"])
+    return rendered
+
+
 def render(template: dict[str, Any], values: dict[str, str]) -> dict[str, Any]:
-    """The template with every {{NAME}} replaced; fails on any placeholder left or unknown."""
+    """The template with every {{NAME}} replaced; fails on any placeholder left unfilled."""
     for name, value in values.items():
         if not value or PLACEHOLDER.search(value):
             raise usage(f"the value for {{{{{name}}}}} is empty or holds a placeholder: {value!r}")
     rendered = _substitute(template, values)
     left = sorted(set(_leftovers(rendered, "")))
     if left:
-        raise usage("placeholders left in the task definition: " + ", ".join(left))
-    _require_pinned_images(rendered, values["IMAGE"])
+        raise usage("placeholders without a value: " + ", ".join(left))
     return dict(rendered)
 
 

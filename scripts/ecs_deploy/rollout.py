@@ -1,9 +1,9 @@
-"""Point the service at the new revision and watch until it serves and the old tasks drained.
+"""Start the deployment (create or update the service) and follow ECS's record of it.
 
-Deployed only when all hold on one poll: the service's task definition is the new revision; the
-new deployment is the only one, PRIMARY and COMPLETED, with runningCount == desiredCount; as
-many running tasks of the new revision as desired; each one's target healthy in every target
-group; and no old target still draining. A deployment that ECS rolled back is never a success.
+Deployed only when, on one poll, the record says SUCCESSFUL, the new revision's running tasks
+are each a healthy target in every target group (serving), and no old task runs nor old target
+drains (drained). Failure, rollback and supersession are read from the record's status and
+monitors; service events are printed, never interpreted.
 """
 
 import enum
@@ -12,125 +12,129 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ecs_deploy import targets
-from ecs_deploy.budget import Budget
+from ecs_deploy import records, targets
 from ecs_deploy.clock import Clock, say
 from ecs_deploy.config import Config
-from ecs_deploy.ecs_state import deployment_of, describe_service, primary, short
-from ecs_deploy.preflight import ServiceState, still_idle
+from ecs_deploy.ecs_state import describe_service, short
+from ecs_deploy.outcome import DeployError, Outcome
 from ecs_deploy.reporting import Watch, progress, report_events, report_stopped
 from ecs_deploy.target_groups import TargetGroup
+
+# What UpdateService may change on a running service; the rest is fixed at creation.
+UPDATABLE = (
+    "deploymentConfiguration", "healthCheckGracePeriodSeconds", "placementStrategy",
+    "placementConstraints", "availabilityZoneRebalancing", "enableECSManagedTags", "propagateTags",
+)  # fmt: skip
 
 
 class Ending(enum.Enum):
     DEPLOYED = "deployed"
-    FAILED = "failed"  # rolloutState FAILED, or ECS rolled it back
-    TIMED_OUT = "timed out"
+    ROLLED_BACK = "rolled back"  # ROLLBACK_SUCCESSFUL
+    ROLLBACK_FAILED = "rollback failed"
+    STOPPED = "stopped"  # STOPPED without a newer deployment: nobody rolled it back
     SUPERSEDED = "superseded"
+    TIMED_OUT = "timed out"
 
 
 @dataclass(frozen=True)
 class Verdict:
     ending: Ending
     message: str
+    record: dict[str, Any] | None
+    rolled_back_by: str | None = None
 
 
-def roll_out(
-    clients: Any, config: Config, state: ServiceState, new_arn: str, budget: Budget, clock: Clock
-) -> tuple[Verdict, Watch]:
-    service = still_idle(clients.ecs, config, state)
-    started = clock.monotonic()
-    reply = clients.ecs.update_service(
-        cluster=config.cluster, service=config.service, taskDefinition=new_arn
+def start(ecs: Any, definition: dict[str, Any], exists: bool, revision: str) -> dict[str, Any]:
+    """Create the service from its definition, or apply the definition's updatable settings
+    and the new revision to it; the service as ECS answered."""
+    if not exists:
+        say(f"creating service {definition['serviceName']} on {short(revision)}")
+        return dict(ecs.create_service(**definition, taskDefinition=revision)["service"])
+    settings = {key: definition[key] for key in UPDATABLE if key in definition}
+    reply = ecs.update_service(
+        cluster=definition["cluster"],
+        service=definition["serviceName"],
+        taskDefinition=revision,
+        **settings,
     )
-    ours = deployment_of(reply["service"], new_arn)
-    say(f"service {config.service} now set to {short(new_arn)}; watching for {budget.seconds:g} s")
-    watch = Watch(
-        new_arn=new_arn,
-        previous_arn=state.previous_arn,
-        started=started,
-        deadline=started + budget.seconds,
-        deployment_id=ours["id"] if ours else None,
-        event_ids={e["id"] for e in service.get("events", [])},
-    )
-    return watch_until_done(clients, config, state.groups, watch, clock), watch
+    return dict(reply["service"])
 
 
-def watch_until_done(
+def watch_for(
+    ecs: Any, cluster: str, service: dict[str, Any], revision: str, seconds: float, clock: Clock
+) -> Watch:
+    name = service["serviceName"]
+    arn = records.started_by(ecs, cluster, service)
+    if arn is None:
+        raise DeployError(Outcome.UNEXPECTED_ERROR, f"ECS names no deployment of {short(revision)}")
+    now = clock.monotonic()
+    say(f"service {name} now rolling to {short(revision)} ({arn}); watching for {seconds:g} s")
+    seen = {e["id"] for e in service.get("events", [])}
+    return Watch(cluster, name, revision, arn, now, now + seconds, seen)
+
+
+def follow(
     clients: Any, config: Config, groups: list[TargetGroup], watch: Watch, clock: Clock
 ) -> Verdict:
+    """Poll until the record ends the watch or the deadline passes."""
+    record = None
     while True:
         try:
-            verdict = poll(clients, config, groups, watch, clock)
+            record = records.describe(clients.ecs, watch.deployment) or record
+            verdict = poll(clients, groups, watch, record, clock) if record else None
         except (BotoCoreError, ClientError) as error:
-            # The service is mid-rollout: an API hiccup must not abandon it there. Persistent
-            # errors run into the deadline, and the timeout path puts the service back.
+            # Mid-rollout an API hiccup must not abandon the service; denials never get here
+            # (aws.py ends the deploy), and persistent errors run into the deadline.
             say(f"poll failed, trying again: {error}")
             verdict = None
         if verdict:
             return verdict
         if clock.monotonic() >= watch.deadline:
             return Verdict(
-                Ending.TIMED_OUT, f"not deployed within {watch.deadline - watch.started:g} s"
+                Ending.TIMED_OUT,
+                f"not deployed within {watch.deadline - watch.started:g} s",
+                record,
             )
         clock.sleep(config.poll_seconds)
 
 
 def poll(
-    clients: Any, config: Config, groups: list[TargetGroup], watch: Watch, clock: Clock
+    clients: Any, groups: list[TargetGroup], watch: Watch, record: dict[str, Any], clock: Clock
 ) -> Verdict | None:
-    service = describe_service(clients.ecs, config.cluster, config.service)
+    service = describe_service(clients.ecs, watch.cluster, watch.service)
     report_events(service, watch)
-    ours = find_ours(service, watch)
-    say(progress(service, ours, clock.monotonic() - watch.started))
-    verdict = judge(service, ours, watch)
-    if verdict or ours is None:
-        return verdict
-    report_stopped(clients.ecs, config, ours, watch)
-    if ours["status"] != "PRIMARY" or ours.get("runningCount") != ours.get("desiredCount"):
-        return None
-    health = targets.observe(clients, config, groups, watch.new_arn)
-    return settle(service, ours, health, watch, clock)
+    say(progress(record, clock.monotonic() - watch.started))
+    report_stopped(clients.ecs, record, watch)
+    ended = judge(record, service, watch)
+    if ended or record["status"] not in ("IN_PROGRESS", "SUCCESSFUL"):
+        return ended
+    health = targets.observe(clients, watch.cluster, watch.service, groups, watch.revision)
+    return settle(record, health, watch, clock)
 
 
-def find_ours(service: dict[str, Any], watch: Watch) -> dict[str, Any] | None:
-    if watch.deployment_id is None:
-        found = deployment_of(service, watch.new_arn)
-        watch.deployment_id = found["id"] if found else None
-        return found
-    return next((d for d in service["deployments"] if d["id"] == watch.deployment_id), None)
-
-
-def judge(service: dict[str, Any], ours: dict[str, Any] | None, watch: Watch) -> Verdict | None:
-    """Has the rollout failed, been rolled back, or been replaced by someone else's deploy?"""
-    current = service["taskDefinition"]
-    if current not in (watch.new_arn, watch.previous_arn):
-        return Verdict(Ending.SUPERSEDED, f"someone else set the service to {short(current)}")
-    if watch.rollback_event:
-        return Verdict(Ending.FAILED, f"ECS rolled back: {watch.rollback_event}")
-    if ours and ours.get("rolloutState") == "FAILED":
-        reason = str(ours.get("rolloutStateReason", "no reason given")).rstrip(".")
-        return Verdict(Ending.FAILED, f"rollout FAILED: {reason}")
-    head = primary(service)
-    reverted = current == watch.previous_arn or (
-        head is not None
-        and head["taskDefinition"] == watch.previous_arn
-        and head["id"] != watch.deployment_id
-    )
-    if watch.deployment_id and reverted:
-        return Verdict(Ending.FAILED, f"the service went back to {short(watch.previous_arn)}")
+def judge(record: dict[str, Any], service: dict[str, Any], watch: Watch) -> Verdict | None:
+    status = record["status"]
+    if status == "ROLLBACK_SUCCESSFUL":
+        by = records.rolled_back_by(record, watch.rollback_requested)
+        reason = record.get("rollback", {}).get("reason") or record.get("statusReason", "")
+        return Verdict(Ending.ROLLED_BACK, f"rolled back by {by}: {reason}", record, by)
+    if status == "ROLLBACK_FAILED":
+        return Verdict(
+            Ending.ROLLBACK_FAILED, f"ECS could not roll back: {record.get('statusReason')}", record
+        )
+    if status == "STOPPED":
+        newer = service.get("currentServiceDeployment") not in (None, watch.deployment)
+        ending = Ending.SUPERSEDED if newer else Ending.STOPPED
+        return Verdict(ending, f"the deployment was stopped: {record.get('statusReason')}", record)
     return None
 
 
 def settle(
-    service: dict[str, Any],
-    ours: dict[str, Any],
-    health: targets.Health,
-    watch: Watch,
-    clock: Clock,
+    record: dict[str, Any], health: targets.Health, watch: Watch, clock: Clock
 ) -> Verdict | None:
+    requested = record.get("targetServiceRevision", {}).get("requestedTaskCount", 0)
     healthy = sum(health.states.get(t) == "healthy" for t in health.expected)
-    if health.tasks != ours["desiredCount"] or not health.all_new_healthy():
+    if health.tasks < requested or not health.all_new_healthy():
         say(f"new tasks running {health.tasks}, targets healthy {healthy}/{len(health.expected)}")
         return None
     now = clock.monotonic()
@@ -138,9 +142,12 @@ def settle(
         watch.serving_at = now
         say(f"serving: {len(health.expected)} new target(s) healthy at {now - watch.started:.0f} s")
     draining = health.old_draining()
-    if len(service["deployments"]) > 1 or ours.get("rolloutState") != "COMPLETED" or draining:
-        old = len(service["deployments"]) - 1
-        say(f"draining: {old} old deployment(s), {len(draining)} old target(s) draining")
+    if records.old_running(record) or draining:
+        say(f"draining: {records.old_running(record)} old task(s), {len(draining)} old target(s)")
         return None
-    watch.drained_at = now
-    return Verdict(Ending.DEPLOYED, f"{short(watch.new_arn)} serves; old tasks drained")
+    if watch.drained_at is None:
+        watch.drained_at = now
+        say(f"drained: no old task or target left at {now - watch.started:.0f} s")
+    if record["status"] != "SUCCESSFUL":
+        return None  # ECS still bakes: its alarms may yet roll the deployment back
+    return Verdict(Ending.DEPLOYED, f"{short(watch.revision)} serves; old tasks drained", record)

@@ -25,6 +25,7 @@ class TargetGroup:
     container_port: int
     interval: int
     healthy_threshold: int
+    unhealthy_threshold: int
     deregistration_delay: int
 
 
@@ -43,6 +44,7 @@ def inspect(elbv2: Any, load_balancer: dict[str, Any]) -> TargetGroup:
         container_port=load_balancer["containerPort"],
         interval=settings["HealthCheckIntervalSeconds"],
         healthy_threshold=settings["HealthyThresholdCount"],
+        unhealthy_threshold=settings["UnhealthyThresholdCount"],
         deregistration_delay=delay,
     )
 

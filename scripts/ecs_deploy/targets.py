@@ -7,7 +7,7 @@ picked, found in the container's network binding; the instance comes from its co
 from dataclasses import dataclass
 from typing import Any
 
-from ecs_deploy.config import Config
+from ecs_deploy import probe
 from ecs_deploy.target_groups import TargetGroup
 
 # An ALB reports a deregistered target as draining until the deregistration delay has passed.
@@ -36,21 +36,27 @@ class Health:
         return [t for t, s in self.states.items() if s in DRAINING and t not in self.expected]
 
 
-def observe(clients: Any, config: Config, groups: list[TargetGroup], new_arn: str) -> Health:
-    tasks = running_tasks(clients.ecs, config, new_arn)
-    instances = instance_ids(clients.ecs, config.cluster, tasks)
+def observe(
+    clients: Any, cluster: str, service: str, groups: list[TargetGroup], revision: str
+) -> Health:
+    """The running tasks of `revision` and the state of every target in the groups."""
+    tasks = running_tasks(clients.ecs, cluster, service, revision)
+    instances = instance_ids(clients.ecs, cluster, tasks)
     expected = {t for task in tasks for t in task_targets(task, instances, groups)}
     states = {t: s for group in groups for t, s in target_states(clients.elbv2, group).items()}
     return Health(len(tasks), frozenset(expected), states)
 
 
-def running_tasks(ecs: Any, config: Config, new_arn: str) -> list[dict[str, Any]]:
+def running_tasks(ecs: Any, cluster: str, service: str, revision: str) -> list[dict[str, Any]]:
     pages = ecs.get_paginator("list_tasks").paginate(
-        cluster=config.cluster, serviceName=config.service, desiredStatus="RUNNING"
+        cluster=cluster, serviceName=service, desiredStatus="RUNNING"
     )
     arns = [arn for page in pages for arn in page["taskArns"]]
-    tasks = describe_tasks(ecs, config.cluster, arns)
-    return [t for t in tasks if t["taskDefinitionArn"] == new_arn and t["lastStatus"] == "RUNNING"]
+    if not arns:
+        probe.tasks_readable(ecs, cluster)
+        return []
+    tasks = describe_tasks(ecs, cluster, arns)
+    return [t for t in tasks if t["taskDefinitionArn"] == revision and t["lastStatus"] == "RUNNING"]
 
 
 def describe_tasks(ecs: Any, cluster: str, arns: list[str]) -> list[dict[str, Any]]:
@@ -64,8 +70,22 @@ def instance_ids(ecs: Any, cluster: str, tasks: list[dict[str, Any]]) -> dict[st
     arns = sorted({t["containerInstanceArn"] for t in tasks if t.get("containerInstanceArn")})
     if not arns:
         return {}
-    reply = ecs.describe_container_instances(cluster=cluster, containerInstances=arns)
-    return {ci["containerInstanceArn"]: ci["ec2InstanceId"] for ci in reply["containerInstances"]}
+    return {
+        ci["containerInstanceArn"]: ci["ec2InstanceId"]
+        for ci in describe_instances(ecs, cluster, arns)
+    }
+
+
+def describe_instances(ecs: Any, cluster: str, arns: list[str]) -> list[dict[str, Any]]:
+    # describe_container_instances takes at most 100 per call.
+    batches = [arns[i : i + 100] for i in range(0, len(arns), 100)]
+    return [
+        ci
+        for b in batches
+        for ci in ecs.describe_container_instances(cluster=cluster, containerInstances=b)[
+            "containerInstances"
+        ]
+    ]
 
 
 def task_targets(
