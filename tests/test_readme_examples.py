@@ -1,5 +1,5 @@
-"""The README's API examples, pasted into one shell against a real gunicorn, print what the
-README says they print.
+"""The API examples of docs/api.md, pasted into one shell against a real gunicorn, print what
+the page says they print.
 
 The block follows `<!-- api-examples -->`. A step is a command (with its continuation lines)
 and the `#>` lines after it: its whole output, where `...` stands for any text within a line,
@@ -37,7 +37,7 @@ def _line_pattern(line: str) -> str:
 
 
 def readme_steps() -> list[Step]:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "docs" / "api.md").read_text()
     block = text.split(MARKER, 1)[1].split("```sh\n", 1)[1].split("\n```", 1)[0]
     steps: list[Step] = []
     for line in block.splitlines():
