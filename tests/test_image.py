@@ -47,7 +47,8 @@ def test_the_build_context_holds_only_what_the_image_needs(stack: Stack, record:
     files = sorted(path.removeprefix("/context/") for path in listing)
     record(f"\nbuild context: {len(files)} files")
     assert {"requirements.lock", "pyproject.toml", "src/users_service/app.py"} <= set(files)
-    assert all(f in ("requirements.lock", "pyproject.toml") or f.startswith("src/") for f in files)
+    outside_src = {"requirements.lock", "pyproject.toml", "certs/rds-global-bundle.pem"}
+    assert all(f in outside_src or f.startswith("src/") for f in files)
     assert not [f for f in files if "__pycache__" in f or f.endswith((".pyc", ".sqlite3", ".env"))]
 
 
@@ -60,6 +61,15 @@ def test_replicas_run_as_non_root_with_gunicorn_as_pid_1(stack: Stack) -> None:
     # No compiler, no installer in the runtime stage.
     tools = stack.docker("exec", container, "sh", "-c", "command -v gcc cc make pip || true")
     assert tools.strip() == ""
+
+
+def test_the_image_trusts_the_rds_certificate_authorities_it_carries(stack: Stack) -> None:
+    """libpq's sslrootcert (the database URLs on AWS) names a file the image has and that
+    loads as certificate authorities."""
+    bundle = "/etc/ssl/certs/rds-global-bundle.pem"
+    load = f"import ssl; print(len(ssl.create_default_context(cafile={bundle!r}).get_ca_certs()))"
+    container = stack.replicas()[0]
+    assert int(stack.docker("exec", container, "python3", "-c", load)) >= 100
 
 
 def test_the_image_declares_port_health_check_and_stop_timing(stack: Stack) -> None:

@@ -127,6 +127,10 @@ class Settings(BaseSettings):
     # Only for S3-compatible servers (MinIO, moto); AWS itself needs none.
     s3_endpoint_url: str | None = Field(None, pattern=r"^https?://")
 
+    # Migrations only: the URL the serving tasks use; `db upgrade` creates that role and grants
+    # it data privileges (DATABASE_URL is then the schema owner's).
+    app_database_url: SecretStr | None = None
+
     admin_username: str | None = None
     admin_email: str | None = None
     admin_password: SecretStr | None = None

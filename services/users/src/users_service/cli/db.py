@@ -1,11 +1,14 @@
 """`users-service db ...`: schema migrations. The application never creates or drops tables."""
 
+import os
+
 import click
 from flask.cli import AppGroup
 
 from users_service import migrations
 from users_service.cli.accounts import ensure_admin
 from users_service.config import current_settings
+from users_service.migrations.lock import MigrationLockHeldError
 
 
 @click.group("db", cls=AppGroup)
@@ -16,9 +19,15 @@ def db_group() -> None:
 @db_group.command("upgrade")
 @click.argument("revision", default="head")
 def upgrade_command(revision: str) -> None:
-    """Migrate to REVISION (default: head); then create the ADMIN_* admin if configured."""
+    """Migrate to REVISION (default: head); then create the ADMIN_* admin if configured.
+
+    Exits 75 (EX_TEMPFAIL) when another migration holds the lock for too long."""
     settings = current_settings()
-    migrations.upgrade(settings, revision)
+    try:
+        migrations.upgrade(settings, revision)
+    except MigrationLockHeldError as error:
+        click.echo(f"db upgrade: {error}", err=True)
+        raise click.exceptions.Exit(os.EX_TEMPFAIL) from error
     if settings.admin_email and settings.admin_username and settings.admin_password:
         ensure_admin(
             settings.admin_username,

@@ -10,6 +10,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from users_service.config import Settings
+from users_service.migrations.app_role import grant_app_role
+from users_service.migrations.lock import locked_connection
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -29,9 +31,19 @@ def alembic_config(settings: Settings) -> "Config":
 
 
 def upgrade(settings: Settings, revision: str = "head") -> None:
+    """Migrate to `revision`. On PostgreSQL, under the migration lock (one at a time), and
+    then grant APP_DATABASE_URL's role, when it is set, what the service needs."""
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    _command().upgrade(alembic_config(settings), revision)
+        _command().upgrade(alembic_config(settings), revision)
+        return
+    with locked_connection(settings) as connection:
+        config = alembic_config(settings)
+        config.attributes["connection"] = connection
+        _command().upgrade(config, revision)
+        if settings.app_database_url is not None:
+            grant_app_role(connection, settings.app_database_url.get_secret_value())
+        connection.commit()
 
 
 def downgrade(settings: Settings, revision: str) -> None:

@@ -1,7 +1,7 @@
 """Alembic environment: the URL comes from the settings object (see users_service.migrations)."""
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import Connection, create_engine, pool
 
 from users_service.models import Base
 
@@ -21,18 +21,26 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
+    given = config.attributes.get("connection")  # upgrades bring theirs, holding the lock
+    if given is not None:
+        run_on(given)
+        return
     engine = create_engine(config.attributes["database_url"], poolclass=pool.NullPool)
     with engine.connect() as connection:
-        # render_as_batch lets ALTER-style migrations run on SQLite too.
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            render_as_batch=True,
-            compare_type=True,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
+        run_on(connection)
     engine.dispose()
+
+
+def run_on(connection: Connection) -> None:
+    # render_as_batch lets ALTER-style migrations run on SQLite too.
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
 
 
 if context.is_offline_mode():
