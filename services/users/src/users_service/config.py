@@ -59,17 +59,32 @@ class Rate(NamedTuple):
 RateSetting = Annotated[Rate, BeforeValidator(Rate.parse), NoDecode]
 
 
-class Settings(BaseSettings):
-    """Every setting of the service; each field is read from the upper-case variable of its name."""
+# Settings, grouped by the part of the service that reads them; `Settings` is all of them.
+# An empty variable (as in .env.example) means "not set", not "the empty string".
+CONFIG = SettingsConfigDict(extra="ignore", frozen=True, env_ignore_empty=True)
 
-    # An empty variable (as in .env.example) means "not set", not "the empty string".
-    model_config = SettingsConfigDict(extra="ignore", frozen=True, env_ignore_empty=True)
 
-    app_env: Literal["development", "testing", "production"] = "development"
+class DatabaseSettings(BaseSettings):
+    """Where the data lives, and how each worker's connection pool behaves."""
+
+    model_config = CONFIG
     database_url: SecretStr | None = None
     data_dir: Path = Path("var")
-    secret_key: SecretStr | None = None
+    db_pool_size: int = Field(5, ge=1)
+    db_max_overflow: int = Field(5, ge=0)
+    db_pool_timeout_seconds: float = Field(3.0, gt=0)
+    db_connect_timeout_seconds: int = Field(3, ge=1)
+    db_statement_timeout_ms: int = Field(5000, ge=100)
+    # Migrations only: the URL the serving tasks use; `db upgrade` creates that role and grants
+    # it data privileges (DATABASE_URL is then the schema owner's).
+    app_database_url: SecretStr | None = None
 
+
+class AuthSettings(BaseSettings):
+    """Tokens, passwords and the login, register and refresh budgets."""
+
+    model_config = CONFIG
+    secret_key: SecretStr | None = None
     access_token_ttl_seconds: int = Field(900, gt=0)
     refresh_token_ttl_seconds: int = Field(14 * 86400, gt=0)
     password_min_length: int = Field(8, ge=1, le=256)
@@ -79,12 +94,6 @@ class Settings(BaseSettings):
     argon2_parallelism: int = Field(1, ge=1)
     # Per worker process: keep web_concurrency x hash_threads close to the number of cores.
     hash_threads: int = Field(1, ge=1)
-
-    users_page_size: int = Field(20, ge=1)
-    users_max_page_size: int = Field(100, ge=1)
-    max_body_bytes: int = Field(1024 * 1024, ge=1024)
-    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
-
     # Login, register and refresh, per client address and per account (email or user).
     rate_limits_enabled: bool = True
     rate_limit_login_per_ip: RateSetting = Rate(30, 60)
@@ -93,6 +102,19 @@ class Settings(BaseSettings):
     rate_limit_register_per_account: RateSetting = Rate(5, 3600)
     rate_limit_refresh_per_ip: RateSetting = Rate(120, 60)
     rate_limit_refresh_per_account: RateSetting = Rate(30, 60)
+    admin_username: str | None = None
+    admin_email: str | None = None
+    admin_password: SecretStr | None = None
+
+
+class HttpSettings(BaseSettings):
+    """Requests and replies: sizes, pages, CORS, and which proxies to believe."""
+
+    model_config = CONFIG
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    users_page_size: int = Field(20, ge=1)
+    users_max_page_size: int = Field(100, ge=1)
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     # How many proxies (HAProxy, the ALB) append to X-Forwarded-For in front of the service;
     # 0 trusts no header, so a client cannot choose the address it is limited as.
     trusted_proxy_count: int = Field(0, ge=0, le=5)
@@ -100,23 +122,26 @@ class Settings(BaseSettings):
     # only where nothing but the proxy can connect (ECS instances behind the ALB).
     trusted_proxy_networks: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
 
+
+class ServingSettings(BaseSettings):
+    """gunicorn and this instance: address, workers, connections, timeouts, identity."""
+
+    model_config = CONFIG
     host: str = "127.0.0.1"
     port: int = Field(5000, ge=1, le=65535)
     instance_id: str | None = None
     ecs_container_metadata_uri_v4: str | None = None  # set by the ECS agent
     seed_file: Path | None = None
-
     web_concurrency: int = Field(2, ge=1)
     worker_connections: int = Field(100, ge=1)
     keepalive_seconds: int = Field(75, ge=1)
     graceful_timeout_seconds: int = Field(20, ge=1)
 
-    db_pool_size: int = Field(5, ge=1)
-    db_max_overflow: int = Field(5, ge=0)
-    db_pool_timeout_seconds: float = Field(3.0, gt=0)
-    db_connect_timeout_seconds: int = Field(3, ge=1)
-    db_statement_timeout_ms: int = Field(5000, ge=100)
 
+class FileSettings(BaseSettings):
+    """Uploads: their size, their pages, and where their content is stored."""
+
+    model_config = CONFIG
     upload_max_bytes: int = Field(10 * MIB, ge=1, le=S3_SINGLE_PUT_MAX)
     files_page_size: int = Field(20, ge=1)
     files_max_page_size: int = Field(100, ge=1)
@@ -127,13 +152,20 @@ class Settings(BaseSettings):
     # Only for S3-compatible servers (MinIO, moto); AWS itself needs none.
     s3_endpoint_url: str | None = Field(None, pattern=r"^https?://")
 
-    # Migrations only: the URL the serving tasks use; `db upgrade` creates that role and grants
-    # it data privileges (DATABASE_URL is then the schema owner's).
-    app_database_url: SecretStr | None = None
 
-    admin_username: str | None = None
-    admin_email: str | None = None
-    admin_password: SecretStr | None = None
+class Settings(DatabaseSettings, AuthSettings, HttpSettings, ServingSettings, FileSettings):
+    """Every setting of the service; each field is read from the upper-case variable of its name."""
+
+    model_config = CONFIG
+    app_env: Literal["development", "testing", "production"] = "development"
+
+    def page_sizes(self, kind: Literal["users", "files"]) -> tuple[int, int]:
+        """A list's default and largest page: `<KIND>_PAGE_SIZE`, `<KIND>_MAX_PAGE_SIZE`."""
+        sizes: tuple[int, int] = (
+            getattr(self, f"{kind}_page_size"),
+            getattr(self, f"{kind}_max_page_size"),
+        )
+        return sizes
 
     @field_validator("cors_origins", "trusted_proxy_networks", mode="before")
     @classmethod
@@ -145,7 +177,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check_consistency(self) -> Self:
         for kind in ("users", "files"):
-            if getattr(self, f"{kind}_page_size") > getattr(self, f"{kind}_max_page_size"):
+            default, largest = self.page_sizes(kind)
+            if default > largest:
                 name = kind.upper()
                 raise ValueError(f"{name}_PAGE_SIZE must not exceed {name}_MAX_PAGE_SIZE")
         self._check_file_storage()

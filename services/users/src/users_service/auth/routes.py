@@ -1,6 +1,8 @@
 """Register, log in, refresh, log out and token status (the reference's /auth routes,
 plus refresh tokens)."""
 
+from typing import Any
+
 from flask import Blueprint, Response
 
 from users_service.auth import token_families
@@ -19,7 +21,7 @@ from users_service.auth.signing_key import current_signing_key
 from users_service.auth.token_families import Signer, TokenPair
 from users_service.auth.tokens import TokenError
 from users_service.config import current_settings
-from users_service.meta.openapi import documented
+from users_service.meta.openapi import ReplyDoc, documented
 from users_service.meta.openapi.standard import RATE_LIMITED, error_reply
 from users_service.models.database import db
 from users_service.users import accounts
@@ -38,6 +40,12 @@ REFRESH_REFUSED = error_reply(
 )
 
 
+def token_pair_replies(code: int, refusal_code: int, refusal: ReplyDoc) -> dict[int, Any]:
+    """What a rate-limited route that starts or renews a session answers, besides what its
+    declaration implies."""
+    return {code: TokenPairReply, refusal_code: refusal, 429: RATE_LIMITED}
+
+
 def _signer() -> Signer:
     return Signer(current_settings(), current_signing_key())
 
@@ -52,11 +60,9 @@ def _pair_reply(message: str, pair: TokenPair, code: int = 200) -> tuple[Respons
 @documented(
     "Register",
     body=UserCreate,
-    replies={
-        201: TokenPairReply,
-        400: error_reply("The username or email is taken.", USER_EXISTS),
-        429: RATE_LIMITED,
-    },
+    replies=token_pair_replies(
+        201, 400, error_reply("The username or email is taken.", USER_EXISTS)
+    ),
 )
 def register() -> tuple[Response, int]:
     """Create an account; reply with an access token and a refresh token.
@@ -79,11 +85,7 @@ def register() -> tuple[Response, int]:
 @documented(
     "Log in",
     body=Login,
-    replies={
-        200: TokenPairReply,
-        404: error_reply("Wrong email or password.", NO_SUCH_USER),
-        429: RATE_LIMITED,
-    },
+    replies=token_pair_replies(200, 404, error_reply("Wrong email or password.", NO_SUCH_USER)),
 )
 def login() -> tuple[Response, int]:
     """Exchange email and password for an access token and a refresh token.
@@ -106,7 +108,7 @@ def login() -> tuple[Response, int]:
 @documented(
     "Refresh",
     body=TokenRefresh,
-    replies={200: TokenPairReply, 401: REFRESH_REFUSED, 429: RATE_LIMITED},
+    replies=token_pair_replies(200, 401, REFRESH_REFUSED),
 )
 def refresh() -> tuple[Response, int]:
     """Spend a refresh token for a new pair. Each refresh token works once: presenting a

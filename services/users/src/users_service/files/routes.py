@@ -11,14 +11,14 @@ from flask import Blueprint, Response, url_for
 from users_service.auth.guards import current_user, login_required
 from users_service.config import current_settings
 from users_service.files import downloads, uploads
-from users_service.files.schemas import FilePublic, FileReply, FilesPage, FilesPageReply, FileUpload
+from users_service.files.schemas import FilePublic, FileReply, FilesPageReply, FileUpload
 from users_service.files.storage import StorageUnavailableError, current_storage
 from users_service.meta.openapi import ReplyDoc, documented, form
 from users_service.meta.openapi.standard import STORAGE_DOWN, error_reply, invalid
 from users_service.models import StoredFile
 from users_service.models.database import db
 from users_service.web.errors import STORAGE_DOWN_MESSAGE, unavailable
-from users_service.web.pagination import PageQuery, page_of_rows
+from users_service.web.pagination import PageQuery, list_reply
 from users_service.web.wire import reply
 
 log = logging.getLogger(__name__)
@@ -55,16 +55,12 @@ def upload_file() -> tuple[Response, int, dict[str, str]]:
 @login_required
 def list_files() -> tuple[Response, int]:
     """Files, newest first, one page at a time (?limit=, ?cursor= from `next_cursor`)."""
-    settings = current_settings()
-    sizes = settings.files_page_size, settings.files_max_page_size
-    page = page_of_rows(db.session, StoredFile, sizes)
-    return reply(FilesPageReply(data=FilesPage(files=page.rows, **page.meta)))
+    return list_reply(db.session, StoredFile, "files", FilesPageReply)
 
 
 @bp.get("/<file_id>")
 @documented(
     "Download a file",
-    path={"file_id": "The file's id; anything that is not a known integer id is a 404."},
     replies={
         200: CONTENT,
         404: error_reply("No such file.", uploads.NO_SUCH_FILE),

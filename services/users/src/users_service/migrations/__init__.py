@@ -33,8 +33,9 @@ def alembic_config(settings: Settings) -> "Config":
 def upgrade(settings: Settings, revision: str = "head") -> None:
     """Migrate to `revision`. On PostgreSQL, under the migration lock (one at a time), and
     then grant APP_DATABASE_URL's role, when it is set, what the service needs."""
-    if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not settings.sqlalchemy_url.startswith("postgresql"):  # SQLite: one file, one writer
+        if settings.database_url is None:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
         _command().upgrade(alembic_config(settings), revision)
         return
     with locked_connection(settings) as connection:

@@ -10,9 +10,9 @@ from users_service.meta.openapi.standard import error_reply
 from users_service.models import User
 from users_service.models.database import db
 from users_service.users import accounts
-from users_service.users.schemas import UserCreate, UserPublic, UserReply, UsersPage, UsersPageReply
+from users_service.users.schemas import UserCreate, UserPublic, UserReply, UsersPageReply
 from users_service.web.errors import ApiError
-from users_service.web.pagination import PageQuery, page_of_rows
+from users_service.web.pagination import PageQuery, list_reply
 from users_service.web.path_ids import get_by_path_id
 from users_service.web.wire import Message, parse_body, reply
 
@@ -28,18 +28,11 @@ NO_SUCH_USER = "User does not exist"  # no period, as in the reference
 @documented("List users", query=PageQuery, replies={200: UsersPageReply})
 def list_users() -> tuple[Response, int]:
     """Users, newest first, one page at a time (?limit=, ?cursor= from `next_cursor`)."""
-    settings = current_settings()
-    sizes = settings.users_page_size, settings.users_max_page_size
-    page = page_of_rows(db.session, User, sizes)
-    return reply(UsersPageReply(data=UsersPage(users=page.rows, **page.meta)))
+    return list_reply(db.session, User, "users", UsersPageReply)
 
 
 @bp.get("/<user_id>")
-@documented(
-    "Get a user",
-    path={"user_id": "The user's id; anything that is not a known integer id is a 404."},
-    replies={200: UserReply, 404: error_reply("No such user.", NO_SUCH_USER)},
-)
+@documented("Get a user", replies={200: UserReply, 404: error_reply("No such user.", NO_SUCH_USER)})
 def get_user(user_id: str) -> tuple[Response, int]:
     """One user; any id that is not a known integer is a 404."""
     user = get_by_path_id(db.session, User, user_id)

@@ -11,15 +11,17 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
-from flask import request
+from flask import Response, request
 from pydantic import BaseModel, Field
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from users_service.config import current_settings
 from users_service.web.errors import ApiError
 from users_service.web.path_ids import BIGINT_MAX
+from users_service.web.wire import Reply, reply
 
 MAX_CURSOR_LENGTH = 200  # the service's own cursors are about 60 characters
 INVALID_QUERY = "Invalid query parameter."
@@ -118,10 +120,20 @@ class RowsPage:
 
 def page_of_rows(session: Session, model: Any, sizes: tuple[int, int]) -> RowsPage:
     """One page of `model` per the request's ?limit= and ?cursor=, with `sizes` = (default,
-    maximum) page size; a reply model of the `Page` kind turns it into the envelope."""
+    maximum) page size."""
     page = PageRequest.from_query(*sizes)
     rows, next_cursor = newest_first(session, model, page)
     return RowsPage(rows, next_cursor, page.limit)
+
+
+def list_reply(
+    session: Session, model: Any, kind: Literal["users", "files"], envelope: type[Reply]
+) -> tuple[Response, int]:
+    """A list view's whole reply: one page of `model` rows (page sizes `<KIND>_PAGE_SIZE` and
+    `<KIND>_MAX_PAGE_SIZE`) in `envelope`, whose `data` holds them under `kind`."""
+    page = page_of_rows(session, model, current_settings().page_sizes(kind))
+    data = {kind: page.rows, **page.meta}
+    return reply(envelope.model_validate({"data": data}, from_attributes=True))
 
 
 def _bad_cursor() -> ApiError:

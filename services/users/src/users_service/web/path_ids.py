@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 Row = TypeVar("Row")
 BIGINT_MAX = 2**63 - 1
+ID_SUFFIX = "_id"
 
 
 def get_by_path_id(session: Session, model: type[Row], text: str) -> Row | None:
@@ -16,3 +17,9 @@ def get_by_path_id(session: Session, model: type[Row], text: str) -> Row | None:
     if len(text) <= 19 and text.isascii() and text.isdigit() and 0 < int(text) <= BIGINT_MAX:
         return session.get(model, int(text))
     return None
+
+
+def describe_path_id(name: str) -> str:
+    """What /openapi.json says of a `<thing_id>` path segment."""
+    thing = name.removesuffix(ID_SUFFIX).replace("_", " ")
+    return f"The {thing}'s id; anything that is not a known integer id is a 404."

@@ -10,6 +10,7 @@ from werkzeug.routing import BaseConverter, FloatConverter, IntegerConverter, Ru
 
 from users_service.auth.guards import guard_of
 from users_service.meta.openapi.operation import OperationDoc, doc_of, is_hidden
+from users_service.web.path_ids import ID_SUFFIX, describe_path_id
 
 IMPLICIT_METHODS = frozenset({"HEAD", "OPTIONS"})
 VARIABLE = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
@@ -74,11 +75,15 @@ def path_parameters(route: Route) -> list[dict[str, Any]]:
             "name": name,
             "in": "path",
             "required": True,
-            "description": route.doc.path.get(name, ""),
+            "description": route.doc.path.get(name) or _default_description(name),
             "schema": _converter_schema(converter),
         }
         for name, converter in converters.items()
     ]
+
+
+def _default_description(name: str) -> str:
+    return describe_path_id(name) if name.endswith(ID_SUFFIX) else ""
 
 
 def _converter_schema(converter: BaseConverter) -> dict[str, Any]:

@@ -1,21 +1,12 @@
-"""users and revoked_tokens
-
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-21
-"""
-
-from collections.abc import Sequence
+"""users and revoked_tokens."""
 
 import sqlalchemy as sa
 from alembic import op
 
 from users_service.models.base import UTCDateTime
 
-revision: str = "0001"
-down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0001"
+down_revision = None
 
 
 def upgrade() -> None:

@@ -1,21 +1,12 @@
-"""refresh_tokens and rate_limit_counters
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-21
-"""
-
-from collections.abc import Sequence
+"""refresh_tokens and rate_limit_counters."""
 
 import sqlalchemy as sa
 from alembic import op
 
 from users_service.models.base import UTCDateTime
 
-revision: str = "0002"
-down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0002"
+down_revision = "0001"
 
 
 def upgrade() -> None:

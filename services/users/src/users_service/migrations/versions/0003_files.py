@@ -1,21 +1,12 @@
-"""files and file_blobs
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-21
-"""
-
-from collections.abc import Sequence
+"""files and file_blobs."""
 
 import sqlalchemy as sa
 from alembic import op
 
 from users_service.models.base import UTCDateTime
 
-revision: str = "0003"
-down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0003"
+down_revision = "0002"
 
 
 def upgrade() -> None:
