@@ -15,7 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.proctree import process_tree, start_time
+import psutil
+
+from bench.proctree import process_tree
 from users_service.config import Settings
 
 # `make bench` serves from a virtualenv holding the runtime lock file only: development
@@ -82,7 +84,7 @@ def start(app: str, env: Mapping[str, str], log_path: Path) -> Server:
 
 def stop(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM the master (it stops its workers), then SIGKILL whatever is left of its tree."""
-    workers = {pid: start_time(pid) for pid in process_tree(process.pid)[1:]}
+    workers = process_tree(process.pid)[1:]
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
@@ -90,8 +92,10 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    for pid, started in workers.items():
-        _kill_if_same(pid, started)
+    for worker in workers:
+        # A worker that outlived its master; psutil refuses a reused PID (another process).
+        with contextlib.suppress(psutil.NoSuchProcess):
+            worker.kill()
 
 
 def free_port() -> int:
@@ -121,11 +125,3 @@ def _ping_status(port: int) -> int | None:
         return None
     finally:
         connection.close()
-
-
-def _kill_if_same(pid: int, started: str | None) -> None:
-    # A worker that outlived its master; a reused PID belongs to someone else and is spared.
-    if started is None or start_time(pid) != started:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
