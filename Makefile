@@ -39,8 +39,8 @@ migrate: install
 	$(BIN)/users-service db upgrade
 
 lint: install-dev
-	$(BIN)/ruff check . scripts/rolling-replace scripts/deploy
-	$(BIN)/ruff format --check . scripts/rolling-replace scripts/deploy
+	$(BIN)/ruff check . scripts/rolling-replace scripts/deploy scripts/push-image
+	$(BIN)/ruff format --check . scripts/rolling-replace scripts/deploy scripts/push-image
 	$(BIN)/mypy --config-file $(SERVICE)/pyproject.toml $(SERVICE)/src
 	$(BIN)/mypy --config-file $(SERVICE)/pyproject.toml scripts/ecs_deploy
 
@@ -49,8 +49,8 @@ test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 format: install-dev
-	$(BIN)/ruff format . scripts/rolling-replace scripts/deploy
-	$(BIN)/ruff check --fix . scripts/rolling-replace scripts/deploy
+	$(BIN)/ruff format . scripts/rolling-replace scripts/deploy scripts/push-image
+	$(BIN)/ruff check --fix . scripts/rolling-replace scripts/deploy scripts/push-image
 
 ## Benchmarks, not part of `make test` (about 6 minutes; BENCH_* variables in
 ## services/users/bench/options.py). gunicorn runs from $(BENCH_VENV), built from the runtime
