@@ -43,6 +43,7 @@ lint: install-dev
 	$(BIN)/ruff format --check . scripts/rolling-replace scripts/deploy scripts/push-image
 	$(BIN)/mypy --config-file $(SERVICE)/pyproject.toml $(SERVICE)/src
 	$(BIN)/mypy --config-file $(SERVICE)/pyproject.toml scripts/ecs_deploy
+	$(BIN)/lint-imports --config $(SERVICE)/pyproject.toml
 
 ## Lint, then the whole suite: PostgreSQL if TEST_DATABASE_URL is set, else SQLite.
 test: lint

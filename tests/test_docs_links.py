@@ -50,3 +50,14 @@ def test_every_link_resolves_inside_the_repository(page: Path) -> None:
         assert target.is_relative_to(ROOT), f"{page.name}: {href} leaves the repository"
         if anchor and target.suffix == ".md":
             assert anchor in anchors(target), f"{page.name}: no heading for {href}"
+
+
+def test_the_architecture_page_names_every_part_of_the_package() -> None:
+    """docs/architecture.md stays true: each module and folder at the package's top level is
+    in its table."""
+    package = ROOT / "services/users/src/users_service"
+    page = (ROOT / "docs/architecture.md").read_text()
+    parts = [p.name for p in package.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()]
+    for name in parts:
+        if name != "__init__.py":
+            assert f"`{name}/`" in page or f"`{name}`" in page, name

@@ -1,0 +1,1 @@
+"""Files: uploads, listing and downloads, with their content in the database or S3."""

@@ -1,0 +1,2 @@
+"""Users: the public list, single users, admin-created accounts, importing a reference
+database."""

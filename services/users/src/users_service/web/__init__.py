@@ -1,0 +1,2 @@
+"""HTTP plumbing every part of the service uses: errors, the wire format's bases, pagination,
+ids in paths, request and instance ids, trusted proxies, the access log."""
