@@ -75,6 +75,9 @@ class DatabaseSettings(BaseSettings):
     db_pool_timeout_seconds: float = Field(3.0, gt=0)
     db_connect_timeout_seconds: int = Field(3, ge=1)
     db_statement_timeout_ms: int = Field(5000, ge=100)
+    # PostgreSQL ends a session left idle inside a transaction this long: a backstop, should
+    # any request wait on its client while holding a connection.
+    db_idle_in_transaction_timeout_ms: int = Field(10000, ge=100)
     # Migrations only: the URL the serving tasks use; `db upgrade` creates that role and grants
     # it data privileges (DATABASE_URL is then the schema owner's).
     app_database_url: SecretStr | None = None
@@ -133,8 +136,11 @@ class ServingSettings(BaseSettings):
     ecs_container_metadata_uri_v4: str | None = None  # set by the ECS agent
     seed_file: Path | None = None
     web_concurrency: int = Field(2, ge=1)
-    worker_connections: int = Field(100, ge=1)
+    # Connection slots per worker: idle or slow clients hold one each until a deadline below.
+    worker_connections: int = Field(1000, ge=1)
     keepalive_seconds: int = Field(75, ge=1)
+    header_timeout_seconds: float = Field(10.0, gt=0)
+    body_timeout_seconds: float = Field(60.0, gt=0)
     graceful_timeout_seconds: int = Field(20, ge=1)
 
 

@@ -1,7 +1,8 @@
 """gunicorn settings, all in one place: `gunicorn -c python:users_service.gunicorn_conf`.
 
 - gevent workers: every connection gets a greenlet, and password hashing runs on native
-  threads (security.offload), so /ping answers while logins hash.
+  threads (auth.native_threads), so /ping answers while logins hash; every client has a
+  deadline for its headers and its body (web.worker), so slow ones cannot hold the slots.
 - keep-alive longer than the ALB's 60 s idle timeout, so the ALB never reuses a
   connection the worker has just closed (which surfaces as sporadic 502s).
 - a graceful timeout below the container's stop timeout, so a stopping task drains.
@@ -20,7 +21,7 @@ configure_logging()
 
 bind = f"{_settings.host}:{_settings.port}"
 workers = _settings.web_concurrency
-worker_class = "gevent"
+worker_class = "users_service.web.worker.DeadlineGeventWorker"
 worker_connections = _settings.worker_connections
 keepalive = _settings.keepalive_seconds
 graceful_timeout = _settings.graceful_timeout_seconds
@@ -29,6 +30,9 @@ accesslog = "-"
 errorlog = "-"
 logger_class = "users_service.web.access_log.JsonAccessLogger"
 proc_name = "users-service"
+# Forwarded headers are believed only as TRUSTED_PROXY_* say (web.trusted_proxies): none of
+# gunicorn's own, such as a SCRIPT_NAME header, from any peer.
+forwarded_allow_ips = ""
 # No runtime control socket: it would be a writable path in $HOME, unwanted in containers.
 control_socket_disable = True
 _created_seed_file: list[Path] = []

@@ -20,9 +20,8 @@ from users_service.files.downloads import OCTET_STREAM
 from users_service.files.filenames import safe_name
 from users_service.files.storage import Storage
 from users_service.models import StoredFile, User
-from users_service.web.errors import ApiError
+from users_service.web.errors import INVALID_PAYLOAD, ApiError
 from users_service.web.path_ids import get_by_path_id
-from users_service.web.wire import INVALID_PAYLOAD
 
 FIELD = "file"
 FILE_TOO_LARGE = "File too large."

@@ -34,7 +34,7 @@ def build_engine(settings: Settings) -> Engine:
         pool_recycle=300,
         connect_args={
             "connect_timeout": settings.db_connect_timeout_seconds,
-            "options": f"-c statement_timeout={settings.db_statement_timeout_ms}",
+            "options": _session_options(settings),
             "application_name": "users-service",
             # Detect a silently dead peer (no RST) within seconds rather than hours.
             "keepalives": 1,
@@ -45,6 +45,14 @@ def build_engine(settings: Settings) -> Engine:
     )
     event.listen(engine, "do_connect", _connect_within(settings.db_connect_timeout_seconds))
     return engine
+
+
+def _session_options(settings: Settings) -> str:
+    idle = settings.db_idle_in_transaction_timeout_ms
+    return (
+        f"-c statement_timeout={settings.db_statement_timeout_ms}"
+        f" -c idle_in_transaction_session_timeout={idle}"
+    )
 
 
 def _connect_within(timeout: float) -> Any:

@@ -19,7 +19,7 @@ class JsonAccessLogger(Logger):  # type: ignore[misc]
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "method": environ.get("REQUEST_METHOD"),
             "path": environ.get("PATH_INFO"),
-            "status": resp.status_code,
+            "status": _status_code(resp),
             # The client as the service believes it: a trusted proxy's X-Forwarded-For entry
             # (ProxyFix rewrites REMOTE_ADDR in this same environ), else the TCP peer.
             "client": environ.get("REMOTE_ADDR"),
@@ -30,3 +30,12 @@ class JsonAccessLogger(Logger):  # type: ignore[misc]
             "pid": os.getpid(),
         }
         self.access_log.info(json.dumps(entry))
+
+
+def _status_code(resp: Any) -> int | None:
+    """The reply's status: the application's, or that of gunicorn's own error reply (which
+    sets only the status line)."""
+    code = getattr(resp, "status_code", None)
+    if code is None and getattr(resp, "status", None):
+        code = int(str(resp.status).split()[0])
+    return code

@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, g, jsonify
+from gunicorn.http import errors as http_errors
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
@@ -20,7 +21,15 @@ DATABASE_UNAVAILABLE = (
     sa_exc.DisconnectionError,
     sa_exc.TimeoutError,
 )
+# What gunicorn raises while the application reads a body the client malformed or cut short.
+BODY_UNREADABLE = (
+    http_errors.InvalidChunkSize,
+    http_errors.ChunkMissingTerminator,
+    http_errors.InvalidChunkExtension,
+    http_errors.NoMoreData,
+)
 RETRY_AFTER_SECONDS = "5"
+INVALID_PAYLOAD = "Invalid payload."
 CRASH_MESSAGE = "Internal server error."
 
 
@@ -61,6 +70,8 @@ def json_error(
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(HTTPException, _http_error)
+    for error_class in BODY_UNREADABLE:
+        app.register_error_handler(error_class, _body_unreadable)
     for error_class in DATABASE_UNAVAILABLE:
         app.register_error_handler(error_class, _database_unavailable)
     app.register_error_handler(Exception, _crash)
@@ -76,6 +87,12 @@ def _http_error(error: HTTPException) -> Response:
     # Keep headers such as Allow (405); drop Werkzeug's HTML content type.
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     return json_error(error.code, error.description or error.name, headers=headers)
+
+
+def _body_unreadable(error: Exception) -> Response:
+    problem = {"field": "", "message": "The body could not be read.", "type": "body"}
+    # The stream is out of step with the request: nothing after it can be trusted.
+    return json_error(400, INVALID_PAYLOAD, headers={"Connection": "close"}, errors=[problem])
 
 
 def _database_unavailable(error: Exception) -> Response:

@@ -17,9 +17,8 @@ from flask import Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, ValidationError, WithJsonSchema
 from werkzeug.http import http_date
 
-from users_service.web.errors import ApiError
+from users_service.web.errors import INVALID_PAYLOAD, ApiError
 
-INVALID_PAYLOAD = "Invalid payload."
 HTTP_DATE_EXAMPLE = "Sat, 21 Nov 2026 06:53:34 GMT"
 Model = TypeVar("Model", bound=BaseModel)
 

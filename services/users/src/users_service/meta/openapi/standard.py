@@ -5,10 +5,15 @@ from typing import Any
 
 from users_service.auth import guards
 from users_service.meta.openapi.operation import OperationDoc, ReplyDoc
-from users_service.web.errors import CRASH_MESSAGE, DATABASE_DOWN_MESSAGE, STORAGE_DOWN_MESSAGE
+from users_service.web.errors import (
+    CRASH_MESSAGE,
+    DATABASE_DOWN_MESSAGE,
+    INVALID_PAYLOAD,
+    STORAGE_DOWN_MESSAGE,
+)
 from users_service.web.pagination import INVALID_QUERY
 from users_service.web.request_context import INSTANCE_HEADER, REQUEST_ID_HEADER
-from users_service.web.wire import INVALID_PAYLOAD, ErrorReply, InvalidReply
+from users_service.web.wire import ErrorReply, InvalidReply
 
 RETRY_AFTER = "Retry-After"
 BEARER = "bearerAuth"

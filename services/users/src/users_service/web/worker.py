@@ -1,0 +1,106 @@
+"""gunicorn's gevent worker with a deadline on every client, and JSON for its own errors.
+
+gunicorn bounds only the wait for a request's headers (by the keep-alive time) and nothing
+else: a client that sends its headers and then one byte of body a minute holds a connection
+slot forever, and enough of them make /ping fail. Here each connection has a deadline in each
+phase, after which the worker stops reading and closes it:
+
+- a new connection must deliver its request's headers within HEADER_TIMEOUT_SECONDS;
+- between keep-alive requests it may stay idle for KEEPALIVE_SECONDS (above the ALB's idle
+  timeout), and once a request's first byte arrives its headers must follow within
+  HEADER_TIMEOUT_SECONDS;
+- once the application runs, the whole body must arrive within BODY_TIMEOUT_SECONDS.
+
+A read past its deadline sees the end of the stream: gunicorn closes the connection, and a
+body cut short is the application's `400 Invalid payload.`
+"""
+
+import json
+import time
+from typing import Any
+
+import gevent
+from gunicorn import util
+from gunicorn.workers.ggevent import GeventWorker
+
+from users_service.config import load_settings
+
+
+class DeadlineSocket:
+    """The client socket as gunicorn reads it, each read bounded by the current deadline."""
+
+    def __init__(self, sock: Any, header_seconds: float, idle_seconds: float) -> None:
+        self._sock = sock
+        self._header_seconds = header_seconds
+        self._idle_seconds = idle_seconds
+        self._awaiting_request = True
+        self._deadline = time.monotonic() + header_seconds
+        self._expired = False
+
+    def recv(self, size: int) -> bytes:
+        remaining = self._deadline - time.monotonic()
+        if self._expired or remaining <= 0:
+            return self._expire()
+        with gevent.Timeout(remaining, False):
+            data: bytes = self._sock.recv(size)
+            if self._awaiting_request and data:
+                self._awaiting_request = False
+                self._deadline = time.monotonic() + self._header_seconds
+            return data
+        return self._expire()
+
+    def _expire(self) -> bytes:
+        """The end of the stream, now and for good: what is left of a late request must never
+        be read as the next one."""
+        self._expired = True
+        return b""
+
+    def start_body(self, body_seconds: float) -> None:
+        self._deadline = time.monotonic() + body_seconds
+
+    def await_next_request(self) -> None:
+        self._awaiting_request = True
+        self._deadline = time.monotonic() + self._idle_seconds
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+class DeadlineGeventWorker(GeventWorker):  # type: ignore[misc]
+    """The gevent worker, reading every client through a DeadlineSocket."""
+
+    def init_process(self) -> None:
+        settings = load_settings()
+        self.header_seconds = settings.header_timeout_seconds
+        self.body_seconds = settings.body_timeout_seconds
+        super().init_process()
+
+    def timeout_ctx(self) -> Any:
+        return gevent.Timeout(None)  # the socket's own deadlines apply instead
+
+    def handle(self, listener: Any, client: Any, addr: Any) -> None:
+        client.setblocking(1)
+        wrapped = DeadlineSocket(client, self.header_seconds, self.cfg.keepalive)
+        super(GeventWorker, self).handle(listener, wrapped, addr)
+
+    def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> Any:
+        sock.start_body(self.body_seconds)
+        try:
+            return super().handle_request(listener_name, req, sock, addr)
+        finally:
+            sock.await_next_request()
+
+
+def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's own error replies (a malformed request line or header, too long a URI...)
+    in the service's JSON envelope instead of an HTML page; `mesg` would echo the request."""
+    body = json.dumps({"status": "error", "message": f"{reason}."}).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+# gunicorn's workers write their error replies through this one function.
+util.write_error = write_json_error
