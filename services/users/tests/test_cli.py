@@ -14,7 +14,7 @@ from users_service.config import Settings
 from users_service.models import User
 from users_service.models.database import db
 
-from helpers import PASSWORD, dispose_engine, migration_head
+from services.users.tests.support.helpers import PASSWORD, dispose_engine, migration_head
 
 
 def _invoke(app: Flask, *args: str) -> Result:

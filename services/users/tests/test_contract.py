@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -20,7 +20,8 @@ from users_service.config import Settings
 from users_service.models import User
 from users_service.models.database import db
 
-from helpers import PASSWORD, bearer, register_body
+from services.users.tests.support.clock import FakeClock
+from services.users.tests.support.helpers import PASSWORD, bearer, register_body
 
 HTTP_DATE = re.compile(
     r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} "
@@ -35,14 +36,6 @@ BAD_BODIES: dict[str, dict[str, Any]] = {
     "array of a body": {"json": [register_body()]},
     "missing password": {"json": {"username": "u", "email": "u@example.com"}},
 }
-
-
-class FakeClock(Protocol):
-    """The `fake_clock` fixture (conftest.FakeClock)."""
-
-    current: datetime
-
-    def advance(self, **delta: float) -> None: ...
 
 
 def assert_reply(reply: TestResponse, code: int, status: str, message: str) -> dict[str, Any]:

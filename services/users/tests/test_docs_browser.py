@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import requests
 
-from cdp import CHROMIUM, Browser
-from gunicorn_server import Serve, Server
+from services.users.tests.support.cdp import CHROMIUM, Browser
+from services.users.tests.support.gunicorn_server import Serve, Server
 
 pytestmark = pytest.mark.serving
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 
 from users_service.config import Settings
 
-from helpers import assert_json_error, register_body
+from services.users.tests.support.helpers import assert_json_error, register_body
 
 SECRET_CRASH_TEXT = "kaboom-internal-detail-1234"
 

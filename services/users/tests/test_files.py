@@ -23,7 +23,7 @@ from users_service.config import Settings
 from users_service.models import User
 from users_service.models.database import db
 
-from helpers import (
+from services.users.tests.support.helpers import (
     Member,
     assert_json_error,
     bearer,
@@ -32,7 +32,7 @@ from helpers import (
     upload,
     uploaded,
 )
-from s3_server import Bucket
+from services.users.tests.support.moto_server import Bucket
 
 EVERY_BYTE = bytes(range(256)) * 4 + b"\x00\x00tail\x00"
 HTTP_DATE = r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT"

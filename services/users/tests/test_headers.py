@@ -20,7 +20,7 @@ from werkzeug.test import TestResponse
 from users_service.config import Settings
 from users_service.web.instance_id import resolve_instance_id
 
-from helpers import free_port
+from services.users.tests.support.helpers import free_port
 
 TRACE_ID = "Root=1-67891233-abcdef012345678912345678"
 TASK_ID = "0123456789abcdef0123456789abcdef"

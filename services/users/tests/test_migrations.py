@@ -16,7 +16,7 @@ from users_service.config import Settings, normalize_database_url
 from users_service.models import Base, User
 from users_service.models.database import db
 
-from helpers import migration_head
+from services.users.tests.support.helpers import migration_head
 
 HEAD = migration_head()
 OUR_TABLES = {

@@ -35,7 +35,7 @@ from users_service.users import routes as users
 from users_service.users.schemas import Email
 from users_service.web.pagination import BIGINT_MAX, NOT_A_CURSOR, Cursor
 
-from helpers import FAST_HASHING
+from services.users.tests.support.helpers import FAST_HASHING
 
 # FUZZ_EXAMPLES=600 for a deeper local hunt (about 2 min); the default takes under 30 s.
 EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "60"))

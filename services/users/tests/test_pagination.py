@@ -4,7 +4,7 @@ import base64
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -16,14 +16,7 @@ from users_service.models import User
 from users_service.models.base import UTCDateTime
 from users_service.models.database import db
 
-
-class FakeClock(Protocol):
-    """The conftest's settable clock (the `fake_clock` fixture)."""
-
-    current: datetime
-
-    def advance(self, **delta: float) -> None: ...
-
+from services.users.tests.support.clock import FakeClock
 
 INDEX = "ix_users_created_at_id"
 PAGE_COLUMNS = "users.id, users.username, users.email, users.password, users.active, "

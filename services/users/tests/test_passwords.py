@@ -15,7 +15,7 @@ from users_service.config import Settings
 from users_service.models import User
 from users_service.models.database import db
 
-from helpers import FAST_HASHING, PASSWORD, bearer, register_body
+from services.users.tests.support.helpers import FAST_HASHING, PASSWORD, bearer, register_body
 
 OWASP_PRODUCTION_PREFIX = "$argon2id$v=19$m=19456,t=2,p=1$"
 NOT_FOUND = {"status": "error", "message": "User does not exist."}

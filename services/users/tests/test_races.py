@@ -13,7 +13,7 @@ from sqlalchemy import event, func, select
 from users_service.models import User
 from users_service.models.database import db
 
-from helpers import PASSWORD, bearer
+from services.users.tests.support.helpers import PASSWORD, bearer
 
 THREADS = 30
 Reply = tuple[int, dict[str, Any]]

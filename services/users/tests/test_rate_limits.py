@@ -15,7 +15,7 @@ from users_service.config import ConfigError, Rate, load_settings
 from users_service.models import RateLimitCounter, User
 from users_service.models.database import db
 
-from helpers import PASSWORD, register_body
+from services.users.tests.support.helpers import PASSWORD, register_body
 
 TOO_MANY = "Too many requests. Try again later."
 GENEROUS = "1000/minute"

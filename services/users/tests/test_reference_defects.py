@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import argon2
 import jwt
@@ -28,19 +28,18 @@ from users_service.auth.passwords import current_hasher
 from users_service.config import Settings
 from users_service.models import User
 
-from helpers import PASSWORD, UNREACHABLE_DATABASE, bearer, dispose_engine, register_body
+from services.users.tests.support.clock import FakeClock
+from services.users.tests.support.helpers import (
+    PASSWORD,
+    UNREACHABLE_DATABASE,
+    bearer,
+    dispose_engine,
+    register_body,
+)
 
 INVALID_TOKEN = "Invalid token. Please log in again."
 SRC = Path(__file__).resolve().parents[1] / "src"
 PRODUCTION_HASHING = {"argon2_time_cost": 2, "argon2_memory_kib": 19456, "argon2_parallelism": 1}
-
-
-class FakeClock(Protocol):
-    """The `fake_clock` fixture (conftest.FakeClock)."""
-
-    current: datetime
-
-    def advance(self, **delta: float) -> None: ...
 
 
 def assert_invalid_token(reply: TestResponse) -> None:

@@ -14,7 +14,7 @@ from users_service.config import Settings
 from users_service.models import RefreshToken, RevokedToken, User
 from users_service.models.database import db
 
-from helpers import PASSWORD, bearer, register_body
+from services.users.tests.support.helpers import PASSWORD, bearer, register_body
 
 INVALID = "Invalid token. Please log in again."
 EXPIRED = "Signature expired. Please log in again."

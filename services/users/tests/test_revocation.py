@@ -3,7 +3,6 @@
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 import jwt
 import pytest
@@ -16,17 +15,10 @@ from sqlalchemy import select
 from users_service.models import RevokedToken, User
 from users_service.models.database import db
 
-from helpers import bearer
+from services.users.tests.support.clock import FakeClock
+from services.users.tests.support.helpers import bearer
 
 INVALID = "Invalid token. Please log in again."
-
-
-class FakeClock(Protocol):
-    """The `fake_clock` fixture's interface."""
-
-    current: datetime
-
-    def advance(self, **delta: float) -> None: ...
 
 
 def jti_of(token: str) -> str:

@@ -3,6 +3,7 @@
 import secrets
 import socket
 import statistics
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,9 +15,9 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import requests
 
-from gunicorn_server import Serve, Server, server_env
-from helpers import PASSWORD, bearer, register_body
-from tcp_proxy import TcpProxy
+from services.users.tests.support.gunicorn_server import GUNICORN, Serve, Server, server_env
+from services.users.tests.support.helpers import PASSWORD, bearer, register_body
+from services.users.tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.serving
 PRODUCTION_HASHING = {
@@ -245,10 +246,6 @@ def test_uploads_stream_through_gunicorn_on_either_storage(
 
 def test_production_refuses_to_start_without_secrets(tmp_path: Path) -> None:
     """No SECRET_KEY and no DATABASE_URL: the master exits at once, naming the problem."""
-    import subprocess
-
-    from gunicorn_server import GUNICORN
-
     env = server_env(APP_ENV="production", DATA_DIR=str(tmp_path))
     env.pop("SECRET_KEY", None)
     result = subprocess.run(

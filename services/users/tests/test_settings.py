@@ -12,7 +12,7 @@ import pytest
 from users_service.auth.signing_key import KEY_FILE_NAME, resolve_signing_key
 from users_service.config import ConfigError, Settings, load_settings, normalize_database_url
 
-from helpers import FAST_HASHING
+from services.users.tests.support.helpers import FAST_HASHING
 
 STRONG_SECRET = "x7Qp2Lr9Vb4Nc8Wd1Ke6Mf3Hg5Js0Ta-Yu2Io7Pz9Aq4Sw1Z"  # 48 characters
 PG_URL = "postgresql://svc:s3cr3t-db-pw@db.internal:5432/users"

@@ -22,8 +22,15 @@ from users_service.files.storage.s3 import CHUNK_BYTES, ObjectStream, S3Storage
 from users_service.models import StoredFile
 from users_service.models.database import db
 
-from helpers import Member, assert_json_error, count_rows, fail_commits, upload, uploaded
-from s3_server import Bucket
+from services.users.tests.support.helpers import (
+    Member,
+    assert_json_error,
+    count_rows,
+    fail_commits,
+    upload,
+    uploaded,
+)
+from services.users.tests.support.moto_server import Bucket
 
 ENDPOINT_DOWN = EndpointConnectionError(endpoint_url="http://s3.invalid")
 

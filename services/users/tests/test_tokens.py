@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import jwt
 import pytest
@@ -22,21 +22,14 @@ from users_service.config import Settings
 from users_service.models import User
 from users_service.models.database import db
 
-from helpers import bearer, register_body
+from services.users.tests.support.clock import FakeClock
+from services.users.tests.support.helpers import bearer, register_body
 
 INVALID = "Invalid token. Please log in again."
 EXPIRED = "Signature expired. Please log in again."
 UNKNOWN_USER = "Something went wrong. Please contact us."
 NO_TOKEN = "Provide a valid auth token."
 DROP = object()  # a claim value meaning "leave this claim out"
-
-
-class FakeClock(Protocol):
-    """The `fake_clock` fixture's interface."""
-
-    current: datetime
-
-    def advance(self, **delta: float) -> None: ...
 
 
 def assert_refused(reply: TestResponse, message: str = INVALID, code: int = 401) -> None:

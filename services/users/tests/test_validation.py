@@ -15,7 +15,7 @@ from werkzeug.test import TestResponse
 from users_service.config import Settings
 from users_service.models import User
 
-from helpers import PASSWORD, bearer, register_body
+from services.users.tests.support.helpers import PASSWORD, bearer, register_body
 
 INVALID = "Invalid payload."
 FIELDS = ("username", "email", "password")

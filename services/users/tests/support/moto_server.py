@@ -1,4 +1,5 @@
-"""A real moto S3 server as a subprocess on 127.0.0.1, and a bucket helper, for S3 tests."""
+"""A real moto S3 server as a subprocess on 127.0.0.1, and a bucket helper: the S3 tests and
+the infra and deploy system tests (on its CloudFormation and ECS) start it."""
 
 import subprocess
 import sys
@@ -8,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gunicorn_server import stop, wait_until_ok
-from helpers import free_port
+from services.users.tests.support.gunicorn_server import stop, wait_until_ok
+from services.users.tests.support.helpers import free_port
 
 MOTO_SERVER = Path(sys.executable).parent / "moto_server"
 START_TIMEOUT_SECONDS = 30
@@ -39,8 +40,7 @@ class Bucket:
 @contextmanager
 def running_moto(log_path: Path, env: dict[str, str] | None = None) -> Iterator[str]:
     """Start moto_server on a free port (with `env`, e.g. MOTO_ECS_SERVICE_RUNNING, else this
-    process's environment); yield its endpoint URL; stop it by its PID. The system tests use
-    it too (pytest.ini puts this folder on their path)."""
+    process's environment); yield its endpoint URL; stop it by its PID."""
     port = free_port()
     with log_path.open("wb") as log:
         process = subprocess.Popen(

@@ -5,7 +5,7 @@ import contextlib
 import socket
 import threading
 
-from helpers import free_port
+from services.users.tests.support.helpers import free_port
 
 
 class TcpProxy:

@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from helpers import free_port
+from services.users.tests.support.helpers import free_port
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 START_TIMEOUT_SECONDS = 20
