@@ -211,6 +211,20 @@ def login(client: FlaskClient) -> Callable[..., str]:
     return do_login
 
 
+@pytest.fixture
+def admin_token(make_user: Callable[..., User], login: Callable[..., str]) -> str:
+    """An access token of an admin (`admin@example.com`)."""
+    admin = make_user(username="admin", email="admin@example.com", admin=True)
+    return login(admin.email)
+
+
+@pytest.fixture
+def user_token(make_user: Callable[..., User], login: Callable[..., str]) -> str:
+    """An access token of a user who is not an admin (`plain@example.com`)."""
+    user = make_user(username="plain", email="plain@example.com")
+    return login(user.email)
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One moto S3 server for the session (started on first use); buckets isolate tests."""

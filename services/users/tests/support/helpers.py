@@ -13,6 +13,7 @@ from werkzeug.test import TestResponse
 
 from users_service import migrations
 from users_service.config import Settings
+from users_service.models import User
 from users_service.models.database import db
 
 # Hashing made cheap for tests only (APP_ENV=testing is the one place that allows it).
@@ -41,6 +42,21 @@ def dispose_engine(app: Flask) -> None:
     """Close the pooled database connections of `app`."""
     with app.app_context():
         db.engine.dispose()
+
+
+def delete_user(app: Flask, user_id: int) -> None:
+    """Delete the user's row (what an admin's tool might do behind the service's back)."""
+    with app.app_context():
+        db.session.delete(db.session.get(User, user_id))
+        db.session.commit()
+
+
+def deactivate_user(app: Flask, user_id: int) -> None:
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        assert user is not None
+        user.active = False
+        db.session.commit()
 
 
 def bearer(token: str) -> dict[str, str]:

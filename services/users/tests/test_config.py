@@ -1,14 +1,18 @@
 """Settings: read from the environment, refused when unsafe, secrets kept out of reprs."""
 
 import os
+import re
 import stat
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
+from users_service import config
 from users_service.auth.signing_key import KEY_FILE_NAME, resolve_signing_key
 from users_service.config import ConfigError, Settings, load_settings, normalize_database_url
 
@@ -468,3 +472,73 @@ def test_the_example_file_is_a_valid_settings_file(
     settings = load_settings()
     assert settings.app_env == "development"
     assert settings.database_url is None
+
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def _source_files() -> Iterator[Path]:
+    for path in sorted(SRC.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            yield path
+
+
+SECRET_DEFAULT_PATTERNS = [
+    # os.environ.get("SECRET_KEY", "..."), os.getenv("SECRET_KEY", "...")
+    re.compile(r"""(?:get|getenv|setdefault)\(\s*["']SECRET_KEY["']\s*,"""),
+    # SECRET_KEY = "...", app.config["SECRET_KEY"] = "...", secret_key: str = "..."
+    re.compile(r"""SECRET_KEY["']?\]?\s*(?::[^=\n]*)?=\s*(?:SecretStr\()?\s*[rbuf]?["']""", re.I),
+    # Field("...") or Field(default="...") on secret_key
+    re.compile(r"""secret_key\s*:[^=\n]*=\s*Field\(\s*(?:default\s*=\s*)?["']""", re.I),
+]
+
+
+def test_source_tree_is_scanned() -> None:
+    """Guard for the scans below: they really read the service's code."""
+    names = {path.name for path in _source_files()}
+    assert {"config.py", "tokens.py", "signing_key.py"} <= names
+
+
+@pytest.mark.reference_defect("committed its secret key (my_precious) in four files")
+def test_reference_secret_is_not_in_the_code() -> None:
+    """Defect: the secret `my_precious` was committed. Its only allowed mention is the list of
+    known weak secrets that production configuration refuses."""
+    offending = []
+    for path in _source_files():
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            if "my_precious" in line and not line.startswith("KNOWN_WEAK_SECRETS ="):
+                offending.append(f"{path.relative_to(SRC)}:{number}: {line.strip()}")
+    assert offending == []
+    assert "my_precious" in config.KNOWN_WEAK_SECRETS
+
+
+@pytest.mark.reference_defect("committed its secret key (my_precious) in four files")
+def test_no_secret_key_default_in_the_code() -> None:
+    """Defect: the secret was committed as a default value."""
+    offending = []
+    for path in _source_files():
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            if any(pattern.search(line) for pattern in SECRET_DEFAULT_PATTERNS):
+                offending.append(f"{path.relative_to(SRC)}:{number}: {line.strip()}")
+    assert offending == []
+
+
+@pytest.mark.reference_defect("committed its secret key (my_precious) in four files")
+def test_settings_have_no_secret_key_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Defect: the secret was committed. With no SECRET_KEY in the environment there is none."""
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    assert Settings.model_fields["secret_key"].default is None
+    assert Settings(_env_file=None, app_env="testing").secret_key is None  # type: ignore[call-arg]
+
+
+@pytest.mark.reference_defect("committed its secret key (my_precious) in four files")
+def test_production_refuses_the_reference_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Defect: the secret `my_precious` was committed. Production refuses to start with it."""
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ValueError, match="SECRET_KEY"):
+        Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            app_env="production",
+            secret_key=SecretStr("my_precious"),
+            database_url=SecretStr("postgresql://users:pw@db.internal/users"),
+        )

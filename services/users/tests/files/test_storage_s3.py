@@ -1,6 +1,6 @@
 """S3 storage on a real moto server: what happens when a step fails, streaming, orphans.
 
-The API behaviour shared with the database storage is tested in test_files.py; here are the
+The API behaviour shared with the database storage is tested in test_routes.py; here are the
 failure directions only S3 has (the PUT fails; the commit fails after the PUT; a commit
 reports an error after it landed) and the orphan-files command.
 """

@@ -18,7 +18,7 @@ from services.users.tests.support.cdp import CHROMIUM, Browser
 from services.users.tests.support.gunicorn_server import Serve, Server
 
 pytestmark = pytest.mark.serving
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[4] / "test-artifacts"
 LISTED = """[...document.querySelectorAll('.opblock')].map(block => [
     block.querySelector('.opblock-summary-method').textContent.toLowerCase(),
     block.querySelector('.opblock-summary-path').dataset.path])"""

@@ -149,6 +149,7 @@ def test_two_segments_of_a_real_token_are_refused(client: FlaskClient, token: st
 
 
 @pytest.mark.parametrize("value", ["Bearer", "Bearer ", "Bearer    ", "bearer"])
+@pytest.mark.reference_defect("answered a bare Bearer header with a 500")
 def test_scheme_without_token_is_refused(client: FlaskClient, user: User, value: str) -> None:
     """`Bearer` with nothing after it is an invalid token (the reference answered 500)."""
     assert_refused(client.get("/auth/status", headers={"Authorization": value}))
@@ -210,6 +211,7 @@ def test_wrong_secret_is_refused(client: FlaskClient, user: User) -> None:
 
 
 @pytest.mark.parametrize("alg", ["none", "None", "NONE"])
+@pytest.mark.reference_defect("answered an alg none token with a 500")
 def test_alg_none_is_refused(client: FlaskClient, user: User, alg: str) -> None:
     """An unsigned token (`alg: none`) is refused (the reference answered 500)."""
     unsigned = hand_built({"alg": alg, "typ": "JWT"}, claims_for(user.id), None)
@@ -263,6 +265,7 @@ def test_null_claim_is_refused(client: FlaskClient, user: User, key: str, claim:
     assert_refused(status(client, token))
 
 
+@pytest.mark.reference_defect("answered a token with a non-numeric sub with a 500")
 def test_integer_sub_is_refused(client: FlaskClient, user: User, key: str) -> None:
     """`sub` must be a string (the reference's string/int confusion gave 500s)."""
     token = jwt.encode(claims_for(user.id, sub=user.id), key, algorithm="HS256")
@@ -407,6 +410,7 @@ def test_lifetime_is_configurable(app: Flask, make_app: Callable[..., Flask]) ->
     assert claims["exp"] - claims["iat"] == 60
 
 
+@pytest.mark.reference_defect("issued access tokens that lived 30 days")
 def test_default_lifetime_is_short(client: FlaskClient, token: str) -> None:
     """The default lifetime is at most an hour (the reference's was 30 days)."""
     claims = jwt.decode(token, options={"verify_signature": False})
@@ -531,3 +535,23 @@ def test_every_protected_route_refuses_bad_tokens(
     }
     reply = client.open(path, method=method, headers=bearer(tokens[attack]), json={})
     assert_refused(reply, EXPIRED if attack == "expired" else INVALID)
+
+
+@pytest.mark.reference_defect("issued access tokens that lived 30 days")
+def test_token_lifetime_is_short(
+    client: FlaskClient, user: User, login: Callable[..., str], settings: Settings
+) -> None:
+    """Defect: a 30-day token lifetime. A token lives ACCESS_TOKEN_TTL_SECONDS (<= 1 h)."""
+    claims = jwt.decode(login(user.email), options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == settings.access_token_ttl_seconds
+    default = Settings.model_fields["access_token_ttl_seconds"].default
+    assert isinstance(default, int)
+    assert 0 < default <= 3600
+
+
+@pytest.mark.reference_defect("issued access tokens that lived 30 days")
+def test_default_token_lifetime_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Defect: a 30-day lifetime. With nothing configured, Settings gives at most an hour."""
+    monkeypatch.delenv("ACCESS_TOKEN_TTL_SECONDS", raising=False)
+    settings = Settings(_env_file=None, app_env="testing")  # type: ignore[call-arg]
+    assert 0 < settings.access_token_ttl_seconds <= 3600

@@ -6,17 +6,20 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-from click.testing import Result
 from flask import Flask
-from flask.cli import FlaskGroup
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from werkzeug.test import TestResponse
 
-from users_service.models import RevokedToken, User
-from users_service.models.database import db
+from users_service.models import User
 
 from services.users.tests.support.clock import FakeClock
+from services.users.tests.support.contract import assert_reply
 from services.users.tests.support.helpers import bearer
+from services.users.tests.support.revocations import (
+    add_revocation,
+    assert_prune_expired,
+    revoked_rows,
+)
 
 INVALID = "Invalid token. Please log in again."
 
@@ -24,33 +27,6 @@ INVALID = "Invalid token. Please log in again."
 def jti_of(token: str) -> str:
     jti: str = jwt.decode(token, options={"verify_signature": False})["jti"]
     return jti
-
-
-def revoked_rows(app: Flask) -> dict[str, datetime]:
-    """Revoked access-token ids (session families are covered by test_refresh_tokens)."""
-    with app.app_context():
-        rows = db.session.execute(select(RevokedToken.jti, RevokedToken.expires_at)).all()
-        return {jti: expires_at for jti, expires_at in rows if not jti.startswith("family:")}
-
-
-def add_revocation(app: Flask, jti: str, expires_at: datetime) -> None:
-    with app.app_context():
-        db.session.add(RevokedToken(jti=jti, expires_at=expires_at))
-        db.session.commit()
-
-
-def run_cli(app: Flask, *args: str) -> Result:
-    """Run a command as `users-service ...` does: a FlaskGroup that loads this app."""
-    operator_cli = FlaskGroup(create_app=lambda: app, load_dotenv=False)
-    return app.test_cli_runner().invoke(operator_cli, args=list(args))
-
-
-def assert_prune_expired(app: Flask, removed: int, left: set[str]) -> None:
-    """`users-service prune-expired` succeeds, reports `removed` entries and leaves `left`."""
-    result = run_cli(app, "prune-expired")
-    assert result.exit_code == 0, result.output
-    assert f"removed {removed} expired revocation(s)" in result.output
-    assert set(revoked_rows(app)) == left
 
 
 def assert_invalid(reply: object) -> None:
@@ -82,6 +58,7 @@ def test_logout_answers_contract_reply(client: FlaskClient, token: str) -> None:
     assert reply.get_json() == {"status": "success", "message": "Successfully logged out."}
 
 
+@pytest.mark.reference_defect("logout did nothing: the token kept working")
 def test_logged_out_token_is_refused_on_status(client: FlaskClient, token: str) -> None:
     """After logout the token no longer authenticates (the reference's logout did nothing)."""
     assert client.get("/auth/status", headers=bearer(token)).status_code == 200
@@ -202,44 +179,39 @@ def test_logout_leaves_pruning_to_the_prune_expired_command(
     assert_prune_expired(app, removed=1, left={"expires-in-an-hour", jti_of(token)})
 
 
-def test_prune_expired_command_removes_expired_entries(app: Flask, fake_clock: FakeClock) -> None:
-    """`users-service prune-expired` deletes expired entries and prints how many."""
-    now = fake_clock.current
-    add_revocation(app, "old-1", now - timedelta(days=2))
-    add_revocation(app, "old-2", now - timedelta(seconds=1))
-    add_revocation(app, "live", now + timedelta(minutes=5))
-    assert_prune_expired(app, removed=2, left={"live"})
+def test_logout_ok(client: FlaskClient, user_token: str) -> None:
+    """GET /auth/logout ok | 200 | success | Successfully logged out."""
+    reply = client.get("/auth/logout", headers=bearer(user_token))
+    assert_reply(reply, 200, "success", "Successfully logged out.")
 
 
-def test_prune_expired_command_with_nothing_to_do(app: Flask, fake_clock: FakeClock) -> None:
-    """With no expired entries the command removes nothing and says so."""
-    add_revocation(app, "live", fake_clock.current + timedelta(minutes=5))
-    assert_prune_expired(app, removed=0, left={"live"})
+INVALID_TOKEN = "Invalid token. Please log in again."
 
 
-def test_prune_expired_command_uses_the_service_clock(app: Flask, fake_clock: FakeClock) -> None:
-    """An entry becomes prunable once the clock passes its expiry."""
-    add_revocation(app, "live", fake_clock.current + timedelta(minutes=5))
-    fake_clock.advance(minutes=6)
-    assert_prune_expired(app, removed=1, left=set())
+def assert_invalid_token(reply: TestResponse) -> None:
+    assert reply.status_code == 401, reply.get_data(as_text=True)
+    assert reply.is_json
+    assert reply.get_json() == {"status": "error", "message": INVALID_TOKEN}
 
 
-def test_pruned_entry_was_for_an_expired_token_only(
-    client: FlaskClient, app: Flask, token: str
+@pytest.mark.reference_defect("logout did nothing: the token kept working")
+def test_logout_revokes_the_token(
+    client: FlaskClient, user: User, login: Callable[..., str]
 ) -> None:
-    """Pruning right after a logout keeps that logout's (still live) revocation."""
-    client.get("/auth/logout", headers=bearer(token))
-    result = run_cli(app, "prune-expired")
-    assert "removed 0 expired revocation(s)" in result.output
-    assert_invalid(client.get("/auth/status", headers=bearer(token)))
+    """Defect: logout did nothing, the token kept working."""
+    token = login(user.email)
+    assert client.get("/auth/status", headers=bearer(token)).status_code == 200
+    assert client.get("/auth/logout", headers=bearer(token)).status_code == 200
+    assert_invalid_token(client.get("/auth/status", headers=bearer(token)))
+    assert_invalid_token(client.get("/auth/logout", headers=bearer(token)))
 
 
-def test_prune_expired_command_runs_under_flask_test_runner(
-    app: Flask, fake_clock: FakeClock
+@pytest.mark.reference_defect("logout did nothing: the token kept working")
+def test_logout_revokes_only_that_token(
+    client: FlaskClient, user: User, login: Callable[..., str]
 ) -> None:
-    """`app.test_cli_runner().invoke(args=["prune-expired"])` works (no outside app context)."""
-    add_revocation(app, "old", fake_clock.current - timedelta(minutes=1))
-    result = app.test_cli_runner().invoke(args=["prune-expired"])
-    assert result.exit_code == 0, repr(result.exception)
-    assert "removed 1 expired revocation(s)" in result.output
-    assert revoked_rows(app) == {}
+    """Defect: logout did nothing. Revoking one token leaves the user's other sessions alone."""
+    first, second = login(user.email), login(user.email)
+    assert client.get("/auth/logout", headers=bearer(first)).status_code == 200
+    assert_invalid_token(client.get("/auth/status", headers=bearer(first)))
+    assert client.get("/auth/status", headers=bearer(second)).status_code == 200

@@ -15,6 +15,7 @@ from users_service.config import ConfigError, Rate, load_settings
 from users_service.models import RateLimitCounter, User
 from users_service.models.database import db
 
+from services.users.tests.support.clock import FakeClock
 from services.users.tests.support.helpers import PASSWORD, register_body
 
 TOO_MANY = "Too many requests. Try again later."
@@ -32,7 +33,7 @@ def limited(make_app: Callable[..., Flask], app: Flask) -> Callable[..., Flask]:
 
 
 @pytest.fixture
-def window_start(fake_clock: Any) -> datetime:
+def window_start(fake_clock: FakeClock) -> datetime:
     """Put the clock at the start of a minute (in the past, so tokens stay valid)."""
     now = fake_clock.current
     fake_clock.current = now.replace(second=0, microsecond=0) - timedelta(minutes=1)
@@ -73,7 +74,7 @@ def test_login_is_limited_per_address(
 
 
 def test_retry_after_counts_down_and_the_window_reopens(
-    limited: Callable[..., Flask], window_start: datetime, fake_clock: Any
+    limited: Callable[..., Flask], window_start: datetime, fake_clock: FakeClock
 ) -> None:
     client = limited(rate_limit_login_per_ip="1/minute").test_client()
     login(client, "a@example.com")
@@ -190,7 +191,7 @@ def test_refresh_is_limited_per_account(
     limited: Callable[..., Flask],
     make_user: Callable[..., User],
     window_start: datetime,
-    fake_clock: Any,
+    fake_clock: FakeClock,
 ) -> None:
     user = make_user()
     client = limited(
@@ -263,7 +264,7 @@ def test_malformed_rates_fail_loudly(monkeypatch: pytest.MonkeyPatch, value: str
 
 
 def test_expired_counters_are_pruned(
-    app: Flask, limited: Callable[..., Flask], fake_clock: Any
+    app: Flask, limited: Callable[..., Flask], fake_clock: FakeClock
 ) -> None:
     login(limited().test_client(), "x@example.com")
     fake_clock.current = datetime.now(UTC) + timedelta(days=2)

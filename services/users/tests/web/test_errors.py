@@ -169,28 +169,17 @@ def test_unreachable_database_does_not_leak_url(offline_app: Flask) -> None:
     assert "127.0.0.1" not in text
 
 
-# --- health -------------------------------------------------------------------------------
-
-
-def test_ready_with_database(client: FlaskClient) -> None:
-    """/ready is 200 with checks.database ok when the database answers."""
-    reply = client.get("/ready")
-    assert reply.status_code == 200
-    assert reply.content_type == "application/json"
+@pytest.mark.parametrize(
+    ("method", "route", "code"),
+    [("GET", "/no/such/route", 404), ("DELETE", "/ping", 405), ("GET", "/auth/register", 405)],
+)
+@pytest.mark.reference_defect("answered errors with HTML pages")
+def test_errors_are_json_not_html(client: FlaskClient, method: str, route: str, code: int) -> None:
+    """Envelope: every body is JSON with status and message (the reference sent HTML)."""
+    reply = client.open(route, method=method)
+    assert reply.status_code == code
+    assert reply.is_json, reply.get_data(as_text=True)
     body = reply.get_json()
-    assert body["status"] == "success"
-    assert body["checks"] == {"database": "ok"}
-
-
-def test_ready_without_database(offline_app: Flask) -> None:
-    """/ready is 503 with checks.database unavailable when the database is down."""
-    reply = offline_app.test_client().get("/ready")
-    body = assert_json_error(reply, 503)
-    assert body["checks"] == {"database": "unavailable"}
-
-
-def test_ping_without_database(offline_app: Flask) -> None:
-    """/ping stays 200 during a database outage (liveness is not readiness)."""
-    reply = offline_app.test_client().get("/ping")
-    assert reply.status_code == 200
-    assert reply.get_json() == {"status": "success", "message": "pong!"}
+    assert body["status"] == "error"
+    assert isinstance(body["message"], str)
+    assert body["message"]
