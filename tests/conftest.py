@@ -6,20 +6,16 @@ strict mode, as in CI, where .ci/run starts an engine first).
 """
 
 import os
-import secrets
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
-import requests
 
+from services.users.tests.support.helpers import free_port
 from tests.compose_stack import EngineUnavailableError, Stack, engine_environment
-
-from helpers import free_port, register_body
+from tests.support import Record
 
 # What the proofs measured, repeated at the end of the run (pytest hides passing tests' output).
 FIGURES: list[str] = []
-Record = Callable[[str], None]
 
 
 def pytest_report_header() -> str:
@@ -61,11 +57,3 @@ def stack() -> Iterator[Stack]:
         yield stack
     finally:
         stack.down()
-
-
-def register(base_url: str, session: requests.Session | None = None) -> dict[str, Any]:
-    """A new user through `base_url`; its credentials and the reply's tokens."""
-    body = register_body(secrets.token_hex(6))
-    reply = (session or requests).post(f"{base_url}/auth/register", json=body, timeout=30)
-    assert reply.status_code == 201, reply.text
-    return body | reply.json()

@@ -21,9 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from services.users.tests.support.moto_server import running_moto
 from tests.infra_stacks import REGION, Deployment, deploy, name
-
-from s3_server import running_moto
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMIT = "feedc0de" * 5

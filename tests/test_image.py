@@ -5,9 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.compose_stack import ROOT, Stack
-from tests.conftest import Record
 from users_service.config import Settings
+
+from tests.compose_stack import ROOT, Stack
+from tests.support import Record
 
 SERVICE = ROOT / "services/users"
 DOCKERFILES = [SERVICE / "Dockerfile", *sorted((ROOT / "scripts/standins").glob("*.Dockerfile"))]

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from services.users.tests.support.moto_server import running_moto
 from tests.cfn_templates import (
     ENVIRONMENTS,
     INFRA,
@@ -36,10 +37,8 @@ from tests.cfn_templates import (
     resources,
     value,
 )
-from tests.conftest import Record
 from tests.infra_stacks import ON_MOTO, Deployment, deploy, name
-
-from s3_server import running_moto
+from tests.support import Record
 
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")
 TEMPLATES = {stack: load(stack) for stack in STACK_ORDER}

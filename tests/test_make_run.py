@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from helpers import free_port
+from services.users.tests.support.helpers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,7 +12,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from gunicorn_server import running_gunicorn, server_env
+from services.users.tests.support.gunicorn_server import running_gunicorn, server_env
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKER = "<!-- api-examples -->"

@@ -10,11 +10,10 @@ from datetime import datetime
 import pytest
 import requests
 
+from services.users.tests.support.helpers import bearer
 from tests.compose_stack import ROOT, Stack, wait_for
-from tests.conftest import Record, register
+from tests.support import Record, register
 from tests.traffic import Kind, Load
-
-from helpers import bearer
 
 SETTLE_SECONDS = 2.0
 OUTAGE_SECONDS = 10.0

@@ -12,10 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
+from services.users.tests.support.helpers import PASSWORD, bearer
 from tests.compose_stack import ROOT, STACK_SETTINGS, Stack
-from tests.conftest import Record, register
-
-from helpers import PASSWORD, bearer
+from tests.support import Record, register
 
 LB_READS = 20
 

@@ -82,7 +82,7 @@ def test_the_browser_test_skips_with_its_reason_where_no_browser_is_installed(
     """The real /docs browser test, with nothing on PATH: a skip that says what to install."""
     env = {k: v for k, v in os.environ.items() if k not in {"STRICT_TESTS", "CI"}}
     env["PATH"] = str(tmp_path)  # no chromium to be found
-    browser_test = ROOT / "services/users/tests/test_docs_browser.py"
+    browser_test = ROOT / "services/users/tests/meta/test_docs_browser.py"
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-rs", str(browser_test)],
         cwd=ROOT,

@@ -9,7 +9,7 @@ import os
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,20 +17,28 @@ import boto3
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 from users_service import migrations
 from users_service.app import create_app
 from users_service.auth.passwords import current_hasher
 from users_service.config import Settings
-from users_service.models import User, clock
+from users_service.models import Base, User, clock
 from users_service.models.database import db
 from users_service.users import accounts
 from users_service.users.schemas import UserCreate
 
-from gunicorn_server import Serve, Server, running_gunicorn, server_env
-from helpers import FAST_HASHING, PASSWORD, UNREACHABLE_DATABASE, Member, bearer, dispose_engine
-from s3_server import Bucket, running_moto
+from services.users.tests.support.clock import FakeClock
+from services.users.tests.support.gunicorn_server import Serve, Server, running_gunicorn, server_env
+from services.users.tests.support.helpers import (
+    FAST_HASHING,
+    PASSWORD,
+    UNREACHABLE_DATABASE,
+    Member,
+    bearer,
+    dispose_engine,
+)
+from services.users.tests.support.moto_server import Bucket, running_moto
 
 # Credentials that moto accepts and AWS never would; no file or metadata service consulted.
 FAKE_AWS_ENV = {
@@ -140,30 +148,17 @@ def offline_app(make_app: Callable[..., Flask]) -> Flask:
 
 
 def _empty_tables(url: str) -> None:
+    """Delete every row of every mapped table, children before the tables they reference."""
     engine = create_engine(url)
     with engine.begin() as connection:
-        tables = ("file_blobs", "files", "rate_limit_counters", "refresh_tokens")
-        for table in (*tables, "revoked_tokens", "users"):
-            connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
     engine.dispose()
 
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
-
-
-class FakeClock:
-    """A settable clock; `advance` moves it forward."""
-
-    def __init__(self, start: datetime) -> None:
-        self.current = start
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, **delta: float) -> None:
-        self.current += timedelta(**delta)
 
 
 @pytest.fixture
@@ -214,6 +209,20 @@ def login(client: FlaskClient) -> Callable[..., str]:
         return token
 
     return do_login
+
+
+@pytest.fixture
+def admin_token(make_user: Callable[..., User], login: Callable[..., str]) -> str:
+    """An access token of an admin (`admin@example.com`)."""
+    admin = make_user(username="admin", email="admin@example.com", admin=True)
+    return login(admin.email)
+
+
+@pytest.fixture
+def user_token(make_user: Callable[..., User], login: Callable[..., str]) -> str:
+    """An access token of a user who is not an admin (`plain@example.com`)."""
+    user = make_user(username="plain", email="plain@example.com")
+    return login(user.email)
 
 
 @pytest.fixture(scope="session")

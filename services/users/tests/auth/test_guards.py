@@ -1,0 +1,208 @@
+"""The guard of every protected route: the Authorization header, and what a token must be for
+the route to run (the contract's 401 and 403 literals).
+"""
+
+import base64
+import json
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from users_service.auth.tokens import issue_access_token
+from users_service.config import Settings
+from users_service.models import User
+
+from services.users.tests.support.clock import FakeClock
+from services.users.tests.support.contract import assert_reply, register, token_of
+from services.users.tests.support.helpers import bearer, deactivate_user, delete_user, register_body
+
+PROTECTED = [("GET", "/auth/logout"), ("GET", "/auth/status"), ("POST", "/users")]
+INVALID_TOKEN = "Invalid token. Please log in again."
+
+
+@pytest.mark.parametrize(("method", "route"), PROTECTED)
+def test_no_authorization_header(client: FlaskClient, method: str, route: str) -> None:
+    """no Authorization header | 403 | error | Provide a valid auth token."""
+    reply = client.open(route, method=method, json=register_body())
+    assert_reply(reply, 403, "error", "Provide a valid auth token.")
+
+
+@pytest.mark.parametrize(("method", "route"), PROTECTED)
+def test_expired_token(
+    client: FlaskClient,
+    make_user: Callable[..., User],
+    login: Callable[..., str],
+    fake_clock: FakeClock,
+    settings: Settings,
+    method: str,
+    route: str,
+) -> None:
+    """expired token | 401 | error | Signature expired. Please log in again."""
+    user = make_user(admin=True)
+    real_now = fake_clock.current
+    fake_clock.advance(seconds=-(settings.access_token_ttl_seconds + 60))
+    token = login(user.email)  # issued long enough ago to have expired a minute ago
+    fake_clock.current = real_now
+    reply = client.open(route, method=method, headers=bearer(token), json=register_body(9))
+    assert_reply(reply, 401, "error", "Signature expired. Please log in again.")
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["garbage", "a.b.c", "eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl"],
+    ids=["not a jwt", "three junk segments", "bad signature"],
+)
+@pytest.mark.parametrize(("method", "route"), PROTECTED)
+def test_invalid_token(client: FlaskClient, method: str, route: str, token: str) -> None:
+    """invalid token | 401 | error | Invalid token. Please log in again."""
+    reply = client.open(route, method=method, headers=bearer(token), json=register_body(9))
+    assert_reply(reply, 401, "error", "Invalid token. Please log in again.")
+
+
+def test_token_signed_with_another_secret(
+    client: FlaskClient, make_user: Callable[..., User]
+) -> None:
+    """invalid token (well-formed, but signed with a different key) | 401 | error | Invalid ..."""
+    user = make_user()
+    token = issue_access_token(user.id, "another secret that is long enough for hs256!", 900)
+    reply = client.get("/auth/status", headers=bearer(token))
+    assert_reply(reply, 401, "error", "Invalid token. Please log in again.")
+
+
+@pytest.mark.parametrize("change", [delete_user, deactivate_user], ids=["missing", "inactive"])
+@pytest.mark.parametrize(("method", "route"), PROTECTED)
+def test_token_for_missing_or_inactive_user(
+    app: Flask,
+    client: FlaskClient,
+    make_user: Callable[..., User],
+    login: Callable[..., str],
+    change: Callable[[Flask, int], None],
+    method: str,
+    route: str,
+) -> None:
+    """token for a missing or inactive user | 401 | error | Something went wrong. Please ..."""
+    user = make_user(admin=True)
+    token = login(user.email)
+    change(app, user.id)
+    reply = client.open(route, method=method, headers=bearer(token), json=register_body(9))
+    assert_reply(reply, 401, "error", "Something went wrong. Please contact us.")
+
+
+def test_token_travels_as_a_string_in_a_bearer_header(client: FlaskClient) -> None:
+    """Header: `Authorization: Bearer <token>`; the token is a string in `auth_token`."""
+    token = token_of(register(client))
+    assert token.count(".") == 2
+    reply = client.get("/auth/status", headers={"Authorization": f"Bearer {token}"})
+    assert reply.status_code == 200
+
+
+def assert_invalid_token(reply: TestResponse) -> None:
+    assert reply.status_code == 401, reply.get_data(as_text=True)
+    assert reply.is_json
+    assert reply.get_json() == {"status": "error", "message": INVALID_TOKEN}
+
+
+def secret_of(settings: Settings) -> str:
+    assert settings.secret_key is not None
+    return settings.secret_key.get_secret_value()
+
+
+def claims_for(user_id: int, **overrides: Any) -> dict[str, Any]:
+    """Claims the service itself would issue; `overrides` changes or (with None) drops one."""
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "sub": str(user_id),
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(minutes=5)).timestamp()),
+        "jti": uuid.uuid4().hex,
+        "typ": "access",
+    }
+    claims.update(overrides)
+    return {name: value for name, value in claims.items() if value is not None}
+
+
+def b64url(data: dict[str, Any]) -> str:
+    raw = json.dumps(data, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@pytest.fixture
+def user(make_user: Callable[..., User]) -> User:
+    return make_user(username="alice", email="alice@example.com")
+
+
+def test_token_with_the_service_claims_and_hs256_is_accepted(
+    client: FlaskClient, user: User, settings: Settings
+) -> None:
+    """Control for the forged-token tests below: the same claims, correctly signed, work."""
+    token = jwt.encode(claims_for(user.id), secret_of(settings), algorithm="HS256")
+    assert client.get("/auth/status", headers=bearer(token)).status_code == 200
+
+
+@pytest.mark.reference_defect("decoded tokens without pinning the algorithm")
+@pytest.mark.parametrize("algorithm", ["HS512", "HS384"])
+def test_algorithm_is_pinned(
+    client: FlaskClient, user: User, settings: Settings, algorithm: str
+) -> None:
+    """Defect: `algorithms` not pinned on decode. Right secret, other HMAC algorithm: 401."""
+    token = jwt.encode(claims_for(user.id), secret_of(settings), algorithm=algorithm)
+    assert jwt.get_unverified_header(token)["alg"] == algorithm
+    assert_invalid_token(client.get("/auth/status", headers=bearer(token)))
+
+
+@pytest.mark.reference_defect("accepted tokens without exp")
+def test_token_without_exp_is_refused(client: FlaskClient, user: User, settings: Settings) -> None:
+    """Defect: tokens without `exp` were accepted."""
+    token = jwt.encode(claims_for(user.id, exp=None), secret_of(settings), algorithm="HS256")
+    assert "exp" not in jwt.decode(token, options={"verify_signature": False})
+    assert_invalid_token(client.get("/auth/status", headers=bearer(token)))
+
+
+@pytest.mark.reference_defect("answered an alg none token with a 500")
+def test_alg_none_token_is_refused(client: FlaskClient, user: User) -> None:
+    """Defect: an `alg: none` token gave a 500 (and must never authenticate)."""
+    token = f"{b64url({'alg': 'none', 'typ': 'JWT'})}.{b64url(claims_for(user.id))}."
+    assert_invalid_token(client.get("/auth/status", headers=bearer(token)))
+
+
+@pytest.mark.reference_defect("answered a bare Bearer header with a 500")
+@pytest.mark.parametrize("header", ["Bearer", "Bearer ", "Bearer    ", "bearer"])
+def test_bare_bearer_header_is_401_not_500(client: FlaskClient, header: str) -> None:
+    """Defect: a bare `Bearer` header gave a 500."""
+    assert_invalid_token(client.get("/auth/status", headers={"Authorization": header}))
+
+
+@pytest.mark.reference_defect("answered a token with a non-numeric sub with a 500")
+@pytest.mark.parametrize(
+    "subject",
+    ["alice", "", "1.0", "-1", "01", " 1", "1e3", "99999999999999999999999", 1, None],
+    ids=repr,
+)
+def test_token_with_non_numeric_sub_is_refused(
+    client: FlaskClient, user: User, settings: Settings, subject: object
+) -> None:
+    """Defect: a string (non-numeric) `sub` gave a 500. Also a number or a missing `sub`."""
+    claims = claims_for(user.id)
+    claims.pop("sub")
+    if subject is not None:
+        claims["sub"] = subject
+    token = jwt.encode(claims, secret_of(settings), algorithm="HS256")
+    assert_invalid_token(client.get("/auth/status", headers=bearer(token)))
+
+
+@pytest.mark.reference_defect("never checked the scheme word of the Authorization header")
+@pytest.mark.parametrize("scheme", ["Basic", "Token", "JWT", "Bearer:"])
+def test_scheme_word_is_checked(
+    client: FlaskClient, user: User, login: Callable[..., str], scheme: str
+) -> None:
+    """Defect: the scheme word was never checked. A valid token under another scheme: 401."""
+    token = login(user.email)
+    reply = client.get("/auth/status", headers={"Authorization": f"{scheme} {token}"})
+    assert_invalid_token(reply)
