@@ -1,7 +1,6 @@
 """Alembic migrations: up, down and up again; the models and the migrations agree."""
 
-import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -104,23 +103,6 @@ def test_migration_cycle_on_a_fresh_sqlite_file(
 ) -> None:
     """A new SQLite file goes up to head, down to base and up again with every index."""
     _sqlite_cycle(make_settings, tmp_path)
-
-
-@pytest.fixture
-def isolated_schema(database_url: str, is_postgres: bool) -> Iterator[tuple[str, str]]:
-    """A throwaway PostgreSQL schema and a URL whose search_path points at it."""
-    assert is_postgres
-    schema = f"migration_test_{secrets.token_hex(6)}"
-    admin = create_engine(normalize_database_url(database_url))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in database_url else "?"
-    try:
-        yield schema, f"{database_url}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def test_migration_cycle_on_the_test_database_server(

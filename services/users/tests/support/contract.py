@@ -1,4 +1,4 @@
-"""Checks and shortcuts for the reference's HTTP contract (shared/REFERENCE-CONTRACT.md).
+"""Checks and shortcuts for the reference's HTTP contract (docs/reference-contract.md).
 
 A test whose docstring reads `ROUTE | code | status | message` pins that row of the
 contract's "Literal replies" table: existing clients were written against these strings.

@@ -25,27 +25,25 @@ def grant_app_role(connection: Connection, app_database_url: str) -> str:
     connection.exec_driver_sql(
         f"{verb} ROLE {role} LOGIN PASSWORD %(password)s", {"password": url.password}
     )
-    for statement in _grants(
-        role, connection.dialect.identifier_preparer.quote(_database(connection))
-    ):
+    database, schema = connection.exec_driver_sql(
+        "SELECT current_database(), current_schema()"
+    ).one()
+    quote = connection.dialect.identifier_preparer.quote
+    for statement in _grants(role, quote(database), quote(schema)):
         connection.exec_driver_sql(statement)
     return url.username
 
 
-def _database(connection: Connection) -> str:
-    name: str = connection.exec_driver_sql("SELECT current_database()").scalar_one()
-    return name
-
-
-def _grants(role: str, database: str) -> list[str]:
+def _grants(role: str, database: str, schema: str) -> list[str]:
+    """On the schema the migrations write to (`public`, unless search_path says otherwise)."""
     return [
         f"GRANT CONNECT ON DATABASE {database} TO {role}",
-        f"GRANT USAGE ON SCHEMA public TO {role}",
-        f"GRANT {DATA} ON ALL TABLES IN SCHEMA public TO {role}",
-        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+        f"GRANT USAGE ON SCHEMA {schema} TO {role}",
+        f"GRANT {DATA} ON ALL TABLES IN SCHEMA {schema} TO {role}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
         # Tables and sequences that later migrations (run by this same owner) create.
-        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {DATA} ON TABLES TO {role}",
-        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {role}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT {DATA} ON TABLES TO {role}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT USAGE, SELECT ON SEQUENCES TO {role}",
         # Which revision the schema is at is the migrations' business alone.
         f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {role}",
     ]

@@ -25,13 +25,14 @@ class MigrationLockHeldError(Exception):
 
 @contextmanager
 def locked_connection(
-    settings: Settings, wait_seconds: float = WAIT_SECONDS
+    settings: Settings, wait_seconds: float | None = None
 ) -> Iterator[Connection]:
-    """A connection that holds the migration lock until it closes."""
+    """A connection that holds the migration lock until it closes; waits for it at most
+    `wait_seconds` (WAIT_SECONDS by default)."""
     engine = create_engine(settings.sqlalchemy_url, poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:
-            _acquire(connection, wait_seconds)
+            _acquire(connection, WAIT_SECONDS if wait_seconds is None else wait_seconds)
             yield connection
     finally:
         engine.dispose()
