@@ -129,3 +129,14 @@ def test_cors_preflight_for_other_origin(cors_client: FlaskClient) -> None:
         headers={"Origin": "https://evil.example.com", "Access-Control-Request-Method": "POST"},
     )
     assert "Access-Control-Allow-Origin" not in reply.headers
+
+
+@pytest.mark.parametrize("path", ["/users", "/auth/login", "/ping", "/files/1"])
+def test_options_answers_in_the_json_envelope(client: FlaskClient, path: str) -> None:
+    """OPTIONS without CORS: the allowed methods, as JSON like every other reply."""
+    reply = client.options(path)
+    assert reply.status_code == 200
+    assert reply.is_json
+    allowed = reply.headers["Allow"]
+    assert "OPTIONS" in allowed
+    assert reply.get_json() == {"status": "success", "message": f"Allowed methods: {allowed}."}

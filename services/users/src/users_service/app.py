@@ -1,6 +1,6 @@
 """The application factory: small, named registration steps."""
 
-from flask import Flask
+from flask import Flask, Response, jsonify
 from flask_cors import CORS
 
 from users_service import config
@@ -25,9 +25,19 @@ from users_service.web.trusted_proxies import TrustedProxies
 cors = CORS()
 
 
+class ServiceFlask(Flask):
+    def make_default_options_response(self) -> Response:
+        """OPTIONS on any route: the methods it allows, in the JSON envelope (CORS, when
+        configured, adds its headers to this reply)."""
+        allowed = super().make_default_options_response().headers["Allow"]
+        response = jsonify(status="success", message=f"Allowed methods: {allowed}.")
+        response.headers["Allow"] = allowed
+        return response
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
-    app = Flask(__name__, static_folder=None)
+    app = ServiceFlask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     register_proxy_trust(app, settings)
     register_extensions(app, settings)

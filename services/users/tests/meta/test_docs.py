@@ -54,6 +54,13 @@ def test_assets_are_served_with_cache_headers(
     assert again.status_code == 304
 
 
+def test_a_failed_if_match_is_a_json_412_without_the_file(client: FlaskClient) -> None:
+    reply = client.get("/docs/assets/swagger-ui.css", headers={"If-Match": '"not-this-one"'})
+    assert reply.status_code == 412
+    assert reply.is_json
+    assert reply.get_json()["status"] == "error"
+
+
 @pytest.mark.parametrize(
     "path",
     [

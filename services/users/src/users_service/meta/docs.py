@@ -4,6 +4,7 @@ Swagger UI's files come from the installed `swagger-ui-py` package and are serve
 the page needs no CDN and works offline.
 """
 
+from http import HTTPStatus
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -67,5 +68,8 @@ def docs_asset(name: str) -> Response:
     if path is None:
         abort(404)
     response = send_file(path, max_age=ASSET_MAX_AGE_SECONDS, conditional=True, etag=True)
+    if response.status_code == HTTPStatus.PRECONDITION_FAILED:  # Werkzeug keeps the body
+        response.close()
+        abort(HTTPStatus.PRECONDITION_FAILED)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -104,10 +104,20 @@ def json_object() -> dict[str, Any] | None:
     if not request.is_json:
         return None
     try:
-        body = json.loads(request.get_data())
+        body = json.loads(request_body())
     except (ValueError, RecursionError):
         return None
     return body if isinstance(body, dict) else None
+
+
+def request_body() -> bytes:
+    """The whole body; 413 when a chunked one runs past the size limit, where Werkzeug would
+    stop reading at the limit and hand over the part that fits."""
+    data = request.get_data()
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(data) >= limit:
+        request.stream.read(1)  # one byte past the limit: Werkzeug raises RequestEntityTooLarge
+    return data
 
 
 def problems(error: ValidationError) -> list[dict[str, str]]:
