@@ -17,6 +17,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, scoped_session
 
 from users_service.config import Settings
+from users_service.models.fair_pool import FairQueuePool
 
 ENGINE_KEY = "users_service.engine"
 
@@ -30,6 +31,7 @@ def build_engine(settings: Settings) -> Engine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
+        poolclass=FairQueuePool.with_queue_max(settings.db_pool_queue_max),
         pool_pre_ping=True,
         pool_recycle=300,
         connect_args={

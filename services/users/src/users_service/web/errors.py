@@ -12,6 +12,8 @@ from gunicorn.http import errors as http_errors
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
+from users_service.models.fair_pool import PoolBusyError
+
 log = logging.getLogger(__name__)
 
 # Failures that mean "the database cannot be reached right now", not "the code is wrong".
@@ -38,6 +40,8 @@ def unavailable_message(what: str) -> str:
 
 
 DATABASE_DOWN_MESSAGE = unavailable_message("the database")
+BUSY_MESSAGE = "Service busy: too many requests wait for the database. Try again shortly."
+BUSY_RETRY_AFTER_SECONDS = "1"
 STORAGE_DOWN_MESSAGE = unavailable_message("the file storage")
 
 
@@ -74,6 +78,7 @@ def register_error_handlers(app: Flask) -> None:
         app.register_error_handler(error_class, _body_unreadable)
     for error_class in DATABASE_UNAVAILABLE:
         app.register_error_handler(error_class, _database_unavailable)
+    app.register_error_handler(PoolBusyError, _busy)
     app.register_error_handler(Exception, _crash)
 
 
@@ -98,6 +103,11 @@ def _body_unreadable(error: Exception) -> Response:
 def _database_unavailable(error: Exception) -> Response:
     log.warning("database unavailable: %s", type(error).__name__)
     return unavailable(DATABASE_DOWN_MESSAGE)
+
+
+def _busy(error: PoolBusyError) -> Response:
+    """Shed load early: the client learns at once, not after the pool's timeout."""
+    return json_error(503, BUSY_MESSAGE, headers={"Retry-After": BUSY_RETRY_AFTER_SECONDS})
 
 
 def unavailable(message: str) -> Response:

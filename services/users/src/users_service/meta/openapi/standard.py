@@ -6,6 +6,7 @@ from typing import Any
 from users_service.auth import guards
 from users_service.meta.openapi.operation import OperationDoc, ReplyDoc
 from users_service.web.errors import (
+    BUSY_MESSAGE,
     CRASH_MESSAGE,
     DATABASE_DOWN_MESSAGE,
     INVALID_PAYLOAD,
@@ -63,7 +64,10 @@ TOO_LARGE = error_reply("The body is larger than MAX_BODY_BYTES.")
 UNSUPPORTED_MEDIA_TYPE = error_reply("The body's content type is not accepted here.")
 RATE_LIMITED = error_reply("Too many requests: wait `Retry-After` seconds.", headers=(RETRY_AFTER,))
 DATABASE_DOWN = error_reply(
-    "The database cannot be reached right now.", DATABASE_DOWN_MESSAGE, headers=(RETRY_AFTER,)
+    "The database cannot be reached right now, or too many requests already wait for it.",
+    DATABASE_DOWN_MESSAGE,
+    BUSY_MESSAGE,
+    headers=(RETRY_AFTER,),
 )
 STORAGE_DOWN = error_reply(
     "The file storage (S3) cannot be reached right now.",
