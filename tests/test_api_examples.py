@@ -17,7 +17,7 @@ from services.users.tests.support.gunicorn_server import running_gunicorn, serve
 ROOT = Path(__file__).resolve().parent.parent
 MARKER = "<!-- api-examples -->"
 BASE_LINE = "B=http://127.0.0.1:5000"
-STEP_SEPARATOR = "@@ next README step @@"
+STEP_SEPARATOR = "@@ next example step @@"
 
 
 @dataclass
