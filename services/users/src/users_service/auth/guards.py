@@ -29,9 +29,9 @@ def login_required(view: View) -> View:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         g.token_claims = _claims_from_header()
         g.current_user = _active_user(g.token_claims)
-        # End the checks' transaction: the view may now wait on a slow client (an upload's
-        # body) without holding one of the pool's connections.
-        db.session.commit()
+        # Give the connection back: the view may now wait on a slow client (an upload's body)
+        # without holding one of the pool's. The user stays loaded, detached.
+        db.session.close()
         return view(*args, **kwargs)
 
     setattr(wrapper, GUARD_ATTRIBUTE, "login")
