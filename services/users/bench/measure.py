@@ -50,30 +50,34 @@ class Measurements:
     background: list[float] = field(default_factory=list)  # CPU busy fraction between runs
     _warmed: set[str] = field(default_factory=set)
 
-    def rounds(self, reference: Step, steps: list[Step]) -> None:
-        for round_number in range(1, self.opts.runs + 1):
-            for step in [reference, *steps]:
-                self._measure(step, round_number)
+    def rounds(self, steps: list[Step], runs: int) -> None:
+        """`runs` rounds of `steps` in order (the references first)."""
+        for round_number in range(1, runs + 1):
+            for step in steps:
+                self._measure(step, round_number, runs)
 
-    def _measure(self, step: Step, round_number: int) -> dict[str, Result]:
+    def _measure(self, step: Step, round_number: int, runs: int) -> dict[str, Result]:
         if step.prepare is not None:
             step.prepare()
         self._warm_up(step)
         results = step.run(self.opts.duration_s)
         for key, result in results.items():
             self.samples.setdefault(key, []).append(result)
-            _progress(round_number, self.opts.runs, key, result)
+            _progress(round_number, runs, key, result)
         # The pause also lets requests still in flight (a queued login) finish.
         self.background.append(machine.busy_fraction(SETTLE_S))
         return results
 
     def medians(self, key: str) -> dict[str, Any]:
+        """Medians of the runs' rates and latencies; errors summed over the runs."""
         runs = self.samples[key]
         return {
             "requests_per_s": statistics.median(r.requests_per_s for r in runs),
             "p50_ms": statistics.median(r.p50_ms for r in runs),
             "p99_ms": statistics.median(r.p99_ms for r in runs),
             "errors": sum(r.errors for r in runs),
+            "non_2xx": sum(r.non_2xx for r in runs),
+            "socket_errors": {k: sum(r.socket_errors[k] for r in runs) for k in wrk.SOCKET_ERRORS},
             "runs": [asdict(r) for r in runs],
         }
 

@@ -1,6 +1,6 @@
 """What a benchmark run does, read from BENCH_* environment variables.
 
-The defaults keep a full run near nine minutes on two cores; raise BENCH_RUNS or
+The defaults keep a full run near 12 minutes on two cores; raise BENCH_RUNS or
 BENCH_DURATION for steadier figures, lower them for a quick look.
 """
 
@@ -49,7 +49,7 @@ class Options:
             connections=_int("BENCH_CONNECTIONS", 16),
             login_connections=_int("BENCH_LOGIN_CONNECTIONS", 8),
             wrk_threads=_int("BENCH_THREADS", 1),
-            sizes=tuple(sorted(int(n) for n in _list("BENCH_SIZES", "100,1000,10000,100000"))),
+            sizes=_ints("BENCH_SIZES", "100,1000,10000,100000"),
             cold_starts=_int("BENCH_COLD_STARTS", 5),
             service_env={**SERVICE_OVERRIDES, **_pairs(os.environ.get("BENCH_ENV", ""))},
         )
@@ -62,8 +62,10 @@ def _int(name: str, default: int) -> int:
     return value
 
 
-def _list(name: str, default: str) -> list[str]:
-    return [item for item in (os.environ.get(name) or default).split(",") if item.strip()]
+def _ints(name: str, default: str) -> tuple[int, ...]:
+    """A comma-separated list of numbers, in increasing order."""
+    items = (item for item in (os.environ.get(name) or default).split(",") if item.strip())
+    return tuple(sorted(int(item) for item in items))
 
 
 def _pairs(text: str) -> dict[str, str]:

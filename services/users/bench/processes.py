@@ -28,6 +28,8 @@ GUNICORN = SERVICE_BIN / "gunicorn"
 CONFIG = "python:users_service.gunicorn_conf"
 SERVICE_APP = "users_service.wsgi:app"
 CEILING_APP = "bench.hello_wsgi:app"
+FLASK_LIMIT_APP = "bench.flask_ping:app"
+DATABASE_LIMIT_APP = "bench.db_limit:app"
 START_TIMEOUT_S = 30
 STOP_TIMEOUT_S = 20
 POLL_INTERVAL_S = 0.005
@@ -51,7 +53,7 @@ def production_env(database_url: str, overrides: Mapping[str, str]) -> dict[str,
         "APP_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(36),  # 48 characters
         "DATABASE_URL": database_url,
-        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),  # for bench.hello_wsgi
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),  # for the bench.* apps
         **overrides,
     }
 

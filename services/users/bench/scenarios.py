@@ -1,4 +1,6 @@
-"""What is measured: each scenario is a wrk load on one of the two servers."""
+"""What is measured: each scenario is a wrk load on one of the servers (the service, the
+bare WSGI ceiling, and the two limits: a bare Flask route and a Flask app doing one raw
+SELECT)."""
 
 from dataclasses import dataclass
 
@@ -9,6 +11,8 @@ from bench.wrk import Load
 LOGIN_ACCOUNTS = 100  # the login load cycles through this many seeded users
 PROBE_CONNECTIONS = 4  # the /ping probe while logins saturate the service
 PROBE_PAUSE_MS = 10
+# Scenario keys that the report compares the others with.
+CEILING, FLASK_LIMIT, DATABASE_LIMIT = "ceiling", "flask_limit", "database_limit"
 
 
 @dataclass(frozen=True)
@@ -19,7 +23,17 @@ class Scenario:
 
 
 def ceiling(opts: Options, base_url: str) -> Scenario:
-    return Scenario("ceiling", "bare WSGI app (ceiling)", _get(opts, base_url, "/ping"))
+    return Scenario(CEILING, "bare WSGI app (ceiling)", _get(opts, base_url, "/ping"))
+
+
+def flask_limit(opts: Options, base_url: str) -> Scenario:
+    label = "limit: bare Flask route (for GET /ping)"
+    return Scenario(FLASK_LIMIT, label, _get(opts, base_url, "/ping"))
+
+
+def database_limit(opts: Options, base_url: str, first: int, last: int) -> Scenario:
+    label = "limit: Flask + one psycopg2 SELECT (GET /users/<id>)"
+    return Scenario(DATABASE_LIMIT, label, _by_id(opts, base_url, first, last))
 
 
 def ping(opts: Options, base_url: str) -> Scenario:
@@ -27,10 +41,7 @@ def ping(opts: Options, base_url: str) -> Scenario:
 
 
 def user_by_id(opts: Options, base_url: str, first: int, last: int) -> Scenario:
-    load = Load(
-        base_url, "user_by_id.lua", opts.connections, opts.wrk_threads, (str(first), str(last))
-    )
-    return Scenario("user_by_id", "GET /users/<id>", load)
+    return Scenario("user_by_id", "GET /users/<id>", _by_id(opts, base_url, first, last))
 
 
 def auth_status(opts: Options, base_url: str, token: str) -> Scenario:
@@ -53,6 +64,11 @@ def login(opts: Options, base_url: str, accounts: int, password: str) -> Scenari
 def ping_probe(base_url: str) -> Scenario:
     load = Load(f"{base_url}/ping", "paced.lua", PROBE_CONNECTIONS, 1, (str(PROBE_PAUSE_MS),))
     return Scenario("ping_during_login", "GET /ping while logins saturate", load)
+
+
+def _by_id(opts: Options, base_url: str, first: int, last: int) -> Load:
+    args = (str(first), str(last))
+    return Load(base_url, "user_by_id.lua", opts.connections, opts.wrk_threads, args)
 
 
 def _get(opts: Options, base_url: str, path: str, token: str | None = None) -> Load:

@@ -8,9 +8,11 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 LUA_DIR = Path(__file__).resolve().parent / "lua"
 RESULT_PREFIX = "BENCH_RESULT "
+SOCKET_ERRORS = ("connect", "read", "write", "timeout")  # as wrk counts them
 # wrk's own limit on a request; a login queued behind many hashes must not count as failed.
 TIMEOUT = "10s"
 _SCRIPTS = tempfile.TemporaryDirectory(prefix="users-bench-lua-")  # removed at exit
@@ -35,21 +37,25 @@ class Result:
     max_ms: float
     requests: int
     errors: int  # socket errors, timeouts and non-2xx/3xx replies
+    non_2xx: int  # replies with a status of 400 or more (wrk's "status" errors)
+    socket_errors: dict[str, int]  # wrk's connect, read, write and timeout errors
 
     @classmethod
-    def from_wrk(cls, raw: dict[str, object]) -> "Result":
-        def us(key: str) -> float:
-            return float(raw[key]) / 1000  # type: ignore[arg-type]
+    def from_wrk(cls, raw: dict[str, Any]) -> "Result":
+        def ms(key: str) -> float:
+            return float(raw[key]) / 1000
 
-        requests = int(raw["requests"])  # type: ignore[call-overload]
-        errors = sum(raw["errors"].values())  # type: ignore[attr-defined]
+        requests = int(raw["requests"])
+        errors: dict[str, int] = raw["errors"]
         return cls(
-            requests_per_s=requests / (us("duration_us") / 1000),
-            p50_ms=us("p50_us"),
-            p99_ms=us("p99_us"),
-            max_ms=us("max_us"),
+            requests_per_s=requests / (ms("duration_us") / 1000),
+            p50_ms=ms("p50_us"),
+            p99_ms=ms("p99_us"),
+            max_ms=ms("max_us"),
             requests=requests,
-            errors=errors,
+            errors=sum(errors.values()),
+            non_2xx=errors["status"],
+            socket_errors={kind: errors[kind] for kind in SOCKET_ERRORS},
         )
 
 
