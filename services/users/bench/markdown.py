@@ -1,5 +1,5 @@
 """The run's summary as the Markdown tables that docs/benchmarks.md links to: the endpoints
-beside the ceiling and their limits, the other figures, every run."""
+beside the ceiling and their limits, the overload levels, the other figures, every run."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -10,8 +10,9 @@ Summary = dict[str, Any]
 def render(summary: Summary) -> str:
     sections = [
         _endpoints(summary["endpoints"]),
+        _overload(summary["overload"]),
         _figures(summary["figures"]),
-        _every_run(summary["endpoints"]),
+        _every_run({**summary["endpoints"], **summary["overload"]}),
         _caption(summary["context"]),
     ]
     return "\n\n".join(sections) + "\n"
@@ -39,6 +40,34 @@ def _endpoint_row(e: Mapping[str, Any]) -> str:
     return _row(cells)
 
 
+def _overload(levels: Mapping[str, Any]) -> str:
+    head = [
+        "| GET /users/<id>, connections | req/s | p50 ms | p99 ms | non-2xx | of which 503 "
+        "| 503 p99 / max ms in the service | socket errors (connect/read/write/timeout) "
+        "| target | |",
+        "|--:|--:|--:|--:|--:|--:|--:|--:|---|---|",
+    ]
+    return "\n".join(head + [_overload_row(level) for level in levels.values()])
+
+
+def _overload_row(level: Mapping[str, Any]) -> str:
+    refusal_ms = ""
+    if level["refused_p99_ms"] is not None:
+        refusal_ms = f"{level['refused_p99_ms']:.1f} / {level['refused_max_ms']:.1f}"
+    cells = [
+        f"{level['connections']:,}",
+        _requests_per_s(level["requests_per_s"]),
+        f"{level['p50_ms']:.1f}",
+        f"{level['p99_ms']:.1f}",
+        f"{level['non_2xx']:,}",
+        f"{level['refused']:,}",
+        refusal_ms,
+        "/".join(f"{n:,}" for n in level["socket_errors"].values()),
+        *_verdict_cells(level["verdict"]),
+    ]
+    return _row(cells)
+
+
 def _figures(figures: Mapping[str, Any]) -> str:
     head = ["| Figure | measured | target | |", "|---|--:|---|---|"]
     return "\n".join(head + [_figure_row(f) for f in figures.values()])
@@ -46,6 +75,8 @@ def _figures(figures: Mapping[str, Any]) -> str:
 
 def _figure_row(f: Mapping[str, Any]) -> str:
     measured = f"{f['value']:.2f} {f['unit']}"
+    if "before_overload_mib" in f:
+        measured += f" ({f['before_overload_mib']:.1f} before the overload phase)"
     return _row([f["label"], measured, *_verdict_cells(f["verdict"])])
 
 
@@ -64,10 +95,10 @@ def _run(run: Mapping[str, Any]) -> str:
 def _caption(c: Mapping[str, Any]) -> str:
     return (
         f"Medians of {c['runs']} runs of {c['duration_s']} s, {c['connections']} connections "
-        f"({c['login_connections']} for logins; /ping probe: {c['probe']}); ceiling and "
-        f"database limit measured in every round of both phases. {c['machine']}, Python "
-        f"{c['python']}, commit {c['commit']}, {c['date']}, {c['elapsed_s'] / 60:.0f} minutes. "
-        f"Other work kept the "
+        f"({c['login_connections']} for logins; /ping probe: {c['probe']}); overload: "
+        f"{c['overload_runs']} runs of each level; ceiling and database limit measured in "
+        f"every round of both phases. {c['machine']}, Python {c['python']}, commit "
+        f"{c['commit']}, {c['date']}, {c['elapsed_s'] / 60:.0f} minutes. Other work kept the "
         f"CPUs {c['cpu_busy_before_run']:.0%} busy just before the run and "
         f"{c['cpu_busy_between_runs']['median']:.0%} (at most "
         f"{c['cpu_busy_between_runs']['max']:.0%}) between its measurements."

@@ -5,10 +5,11 @@ it is the load of other work, which skews every figure."""
 
 import statistics
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
-from bench import machine, wrk
+from bench import access_log, machine, wrk
 from bench.options import Options
 from bench.scenarios import Scenario
 from bench.wrk import Result
@@ -41,6 +42,18 @@ def alongside(probe: Scenario, saturating: Scenario) -> Step:
         return {probe.key: result, f"{saturating.key}_alongside": wrk.finish(background, seconds)}
 
     return Step(probe.key, run)
+
+
+def timing_refusals(scenario: Scenario, access_log_path: Path) -> Step:
+    """The scenario, with the time its refused requests (503) spent in the service."""
+
+    def run(seconds: int) -> dict[str, Result]:
+        window = access_log.Window(access_log_path)
+        result = wrk.run(scenario.load, seconds)
+        refused_ms = access_log.summary_ms(window.durations_ms(503))
+        return {scenario.key: replace(result, refused_ms=refused_ms)}
+
+    return Step(scenario.key, run)
 
 
 @dataclass
@@ -89,6 +102,8 @@ class Measurements:
 
 def _progress(round_number: int, runs: int, key: str, result: Result) -> None:
     errors = f", {result.errors} errors" if result.errors else ""
+    if result.refused:
+        errors += f" ({result.refused} refused with 503)"
     print(
         f"  [{round_number}/{runs}] {key:<26} {result.requests_per_s:9.1f} req/s"
         f"  p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms{errors}",

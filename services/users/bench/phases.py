@@ -1,11 +1,11 @@
 """The measured phases, in rounds so that a noisy spell on a shared machine touches every
-scenario alike: GET /users at each table size, then every other endpoint. Each round starts
-with the ceiling and the limits."""
+scenario alike: GET /users at each table size, every other endpoint, then the overload
+scenario. Each round of the first two starts with the ceiling and the limits."""
 
 import secrets
 from dataclasses import dataclass
 
-from bench import client, scenarios
+from bench import client, overload, scenarios
 from bench.measure import Measurements, Step, alongside, single
 from bench.options import Options
 from bench.processes import Server
@@ -44,6 +44,17 @@ def load_phases(opts: Options, url: str, servers: Servers) -> tuple[Measurements
     finally:
         tables.close()
     return measurements, labels
+
+
+def overload_phase(
+    opts: Options, service: Server, measurements: Measurements, labels: dict[str, str]
+) -> None:
+    """GET /users/<id> at each number of connections, on the largest table (back in `users`
+    after the load phases)."""
+    levels = ", ".join(f"{n:,}" for n in opts.overload_connections)
+    print(f"overload: GET /users/<id> at {levels} connections", flush=True)
+    steps = overload.steps(opts, service.base_url, service.log_path, opts.sizes[-1], labels)
+    measurements.rounds(steps, opts.overload_runs)
 
 
 def _references(

@@ -1,5 +1,6 @@
 """The picture in docs/benchmarks.md: each endpoint's throughput as a fraction of its limit
-and of the ceiling, and the latency of one GET /users page against the size of the table."""
+and of the ceiling; the latency of one GET /users page against the size of the table; and
+the latency under overload against the number of connections."""
 
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,12 @@ BAR_WIDTH = 0.38
 
 
 def write(summary: Summary, path: Path) -> None:
-    figure, (ratios, scaling) = plt.subplots(1, 2, figsize=(13, 5), width_ratios=(3, 2))
+    figure, (ratios, scaling, overload) = plt.subplots(
+        1, 3, figsize=(17, 5), width_ratios=(3, 2, 2)
+    )
     _ratios(ratios, summary["endpoints"])
     _scaling(scaling, summary["endpoints"])
+    _overload(overload, summary["overload"])
     figure.suptitle(f"users service under gunicorn, {summary['context']['machine']}", fontsize=10)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
@@ -63,3 +67,26 @@ def _scaling(axes: Any, endpoints: dict[str, Any]) -> None:
     axes.set_ylabel("ms")
     axes.set_title("GET /users (one page of 20): latency vs table size", fontsize=10)
     axes.legend(loc="lower right")
+
+
+def _overload(axes: Any, levels: dict[str, Any]) -> None:
+    """p50 and p99 at each number of connections; beside each point, what was not a 2xx."""
+    rows = list(levels.values())
+    connections = [level["connections"] for level in rows]
+    axes.plot(connections, [level["p50_ms"] for level in rows], marker="o", label="p50")
+    axes.plot(connections, [level["p99_ms"] for level in rows], marker="o", label="p99")
+    axes.axhline(targets.OVERLOAD_P99_MAX_MS, color="black", linestyle="--", label="p99 target")
+    for level in rows:
+        failed = level["non_2xx"] + sum(level["socket_errors"].values())
+        if failed:
+            note = f"{level['non_2xx']:,} non-2xx ({level['refused']:,} 503)"
+            note += f"\n{sum(level['socket_errors'].values()):,} socket errors"
+            point = (level["connections"], level["p99_ms"])
+            axes.annotate(note, point, fontsize=7, ha="right", va="bottom")
+    axes.set_xscale("log", base=2)
+    axes.set_yscale("log")
+    axes.set_xticks(connections, [f"{n:,}" for n in connections])
+    axes.set_xlabel("connections (GET /users/<id>)")
+    axes.set_ylabel("ms")
+    axes.set_title("overload: latency vs connections", fontsize=10)
+    axes.legend(loc="center left")

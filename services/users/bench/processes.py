@@ -41,6 +41,7 @@ class Server:
     port: int
     process: subprocess.Popen[bytes]
     started_after_s: float  # from spawning the master to the first 200 from /ping
+    log_path: Path  # gunicorn's output, the access log included
 
 
 def production_env(database_url: str, overrides: Mapping[str, str]) -> dict[str, str]:
@@ -81,7 +82,8 @@ def start(app: str, env: Mapping[str, str], log_path: Path) -> Server:
     except BaseException:
         stop(process)
         raise
-    return Server(f"http://127.0.0.1:{port}", port, process, time.perf_counter() - began)
+    started_after_s = time.perf_counter() - began
+    return Server(f"http://127.0.0.1:{port}", port, process, started_after_s, log_path)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

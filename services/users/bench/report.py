@@ -1,5 +1,5 @@
 """The run's summary as JSON: medians, ratios to the ceiling and to each endpoint's limit,
-and a verdict beside every figure that has a target."""
+the overload levels, and a verdict beside every figure that has a target."""
 
 import json
 import statistics
@@ -9,7 +9,8 @@ from typing import Any
 
 from bench import markdown, targets
 from bench.measure import Measurements
-from bench.scenarios import CEILING, DATABASE_LIMIT, FLASK_LIMIT
+from bench.overload import overload_levels
+from bench.scenarios import CEILING, DATABASE_LIMIT, FLASK_LIMIT, OVERLOAD_PREFIX
 
 Summary = dict[str, Any]
 USERS_PAGE_PREFIX = "users_page_"
@@ -21,10 +22,11 @@ def summarise(
     measurements: Measurements,
     labels: Mapping[str, str],
     cold_starts_s: list[float],
-    memory_kib: Mapping[str, int],
+    memory_kib: Mapping[str, Mapping[str, int]],  # "after_load" and "after_overload"
     context: Mapping[str, object],
 ) -> Summary:
-    ordered = sorted(labels.items(), key=lambda item: _rank(item[0]))
+    throughput = {k: v for k, v in labels.items() if not k.startswith(OVERLOAD_PREFIX)}
+    ordered = sorted(throughput.items(), key=lambda item: _rank(item[0]))
     reference = {key: measurements.medians(key)["requests_per_s"] for key in REFERENCES}
     endpoints = {key: _endpoint(measurements, key, label, reference) for key, label in ordered}
     figures = {
@@ -32,7 +34,12 @@ def summarise(
         "cold_start": _cold_start(cold_starts_s),
         **_memory(memory_kib),
     }
-    return {"context": dict(context), "endpoints": endpoints, "figures": figures}
+    return {
+        "context": dict(context),
+        "endpoints": endpoints,
+        "overload": overload_levels(measurements, labels),
+        "figures": figures,
+    }
 
 
 def _rank(key: str) -> tuple[int, int]:
@@ -104,16 +111,19 @@ def _cold_start(samples: list[float]) -> dict[str, Any]:
     }
 
 
-def _memory(memory_kib: Mapping[str, int]) -> dict[str, Any]:
-    """PSS and RSS of the tree after the run."""
+def _memory(memory_kib: Mapping[str, Mapping[str, int]]) -> dict[str, Any]:
+    """PSS and RSS of the tree after the run (the overload phase last), each with its figure
+    from before the overload phase."""
+    final, before = memory_kib["after_overload"], memory_kib["after_load"]
     figures = {}
     for name, maximum in (("pss", targets.PSS_MAX_MIB), ("rss", targets.RSS_MAX_MIB)):
-        value = memory_kib[f"{name}_kib"] / 1024
-        processes = memory_kib["processes"]
+        value = final[f"{name}_kib"] / 1024
+        processes = final["processes"]
         figures[name] = {
             "label": f"{name.upper()} of the gunicorn tree after the run ({processes} processes)",
             "value": value,
             "unit": "MiB",
+            "before_overload_mib": before[f"{name}_kib"] / 1024,
             "verdict": targets.at_most(value, maximum, " MiB").to_json(),
         }
     return figures

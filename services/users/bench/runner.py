@@ -13,7 +13,7 @@ from pathlib import Path
 from bench import machine, markdown, plot, report, scenarios, wrk
 from bench.database import bench_database, reset_and_migrate
 from bench.options import Options
-from bench.phases import Servers, load_phases
+from bench.phases import Servers, load_phases, overload_phase
 from bench.processes import (
     CEILING_APP,
     DATABASE_LIMIT_APP,
@@ -26,10 +26,14 @@ from bench.processes import (
 )
 from bench.proctree import tree_memory_kib
 
+# Descriptors beyond the connections: database connections, logs, libraries.
+SPARE_FILES = 1024
+
 
 def main() -> None:
     opts = Options.from_env()
     wrk.ensure_wrk()
+    machine.allow_open_files(max(opts.overload_connections) + SPARE_FILES)
     logs = Path(tempfile.mkdtemp(prefix="users-bench-"))
     try:
         summary = _run(opts, logs)
@@ -57,7 +61,9 @@ def _run(opts: Options, logs: Path) -> report.Summary:
         ):
             servers = Servers(service, ceiling, flask_limit, database_limit)
             measurements, labels = load_phases(opts, url, servers)
-            memory = tree_memory_kib(service.process.pid)
+            memory = {"after_load": tree_memory_kib(service.process.pid)}
+            overload_phase(opts, service, measurements, labels)
+            memory["after_overload"] = tree_memory_kib(service.process.pid)
     context = _context(opts, time.monotonic() - began)
     context["cpu_busy_before_run"] = round(background, 2)
     context["cpu_busy_between_runs"] = _spread(measurements.background)
@@ -92,6 +98,8 @@ def _context(opts: Options, elapsed_s: float) -> dict[str, object]:
         "duration_s": opts.duration_s,
         "connections": opts.connections,
         "login_connections": opts.login_connections,
+        "overload_connections": list(opts.overload_connections),
+        "overload_runs": opts.overload_runs,
         "probe": f"{scenarios.PROBE_CONNECTIONS} connections, {scenarios.PROBE_PAUSE_MS} ms apart",
         "elapsed_s": round(elapsed_s),
     }

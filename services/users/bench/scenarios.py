@@ -11,8 +11,14 @@ from bench.wrk import Load
 LOGIN_ACCOUNTS = 100  # the login load cycles through this many seeded users
 PROBE_CONNECTIONS = 4  # the /ping probe while logins saturate the service
 PROBE_PAUSE_MS = 10
+# Overload: wrk's request timeout well above the service's pool timeout (3 s), so a request
+# the service lets wait is counted as slow rather than lost; one wrk thread per this many
+# connections (two at 1,024), as one thread's event loop is busy at that many.
+OVERLOAD_TIMEOUT_S = 30
+CONNECTIONS_PER_WRK_THREAD = 512
 # Scenario keys that the report compares the others with.
 CEILING, FLASK_LIMIT, DATABASE_LIMIT = "ceiling", "flask_limit", "database_limit"
+OVERLOAD_PREFIX = "overload_"  # + the number of connections
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,22 @@ def ping(opts: Options, base_url: str) -> Scenario:
 
 def user_by_id(opts: Options, base_url: str, first: int, last: int) -> Scenario:
     return Scenario("user_by_id", "GET /users/<id>", _by_id(opts, base_url, first, last))
+
+
+def overload(opts: Options, base_url: str, connections: int, last: int) -> Scenario:
+    """GET /users/<id> at `connections`, with the 503 replies counted apart."""
+    threads = max(opts.wrk_threads, connections // CONNECTIONS_PER_WRK_THREAD)
+    load = Load(
+        base_url,
+        "user_by_id.lua",
+        connections,
+        threads,
+        ("1", str(last)),
+        hooks=("refusals.lua",),
+        timeout_s=OVERLOAD_TIMEOUT_S,
+    )
+    label = f"GET /users/<id>, {connections:,} connections"
+    return Scenario(f"{OVERLOAD_PREFIX}{connections}", label, load)
 
 
 def auth_status(opts: Options, base_url: str, token: str) -> Scenario:

@@ -28,6 +28,13 @@ PING_P99_DURING_LOGIN_MAX_MS = 50.0
 COLD_START_MAX_S = 1.0
 PSS_MAX_MIB = 150.0
 RSS_MAX_MIB = 200.0
+# Overload: at this many connections every request is answered (no non-2xx, no socket error)
+# within OVERLOAD_P99_MAX_MS; at SHEDDING_CONNECTIONS a request may instead be refused with a
+# 503, as long as the refusal comes early (its p99 in the service, from the access log).
+ANSWERED_CONNECTIONS = 256
+OVERLOAD_P99_MAX_MS = 1000.0
+SHEDDING_CONNECTIONS = 1024
+REFUSAL_P99_MAX_MS = 250.0  # "well under a second", far from the 3 s pool timeout
 
 
 def ratio_target(key: str) -> RatioTarget | None:
