@@ -31,12 +31,13 @@ def write(summary: Summary, path: Path) -> None:
 
 
 def _ratios(axes: Any, endpoints: dict[str, Any]) -> None:
-    """Two bars an endpoint: x its limit (green where the target is met, red where not,
-    dashed: the target) and x the ceiling (grey)."""
+    """Two bars an endpoint: x its limit (green where the row's target is met, red where not,
+    as in the table: /ping's includes its p99; dashed: the ratio's target) and x the ceiling
+    (grey)."""
     rows = [(e, t) for k, e in endpoints.items() if (t := targets.ratio_target(k))]
     for x, (endpoint, target) in enumerate(rows):
         ratio = endpoint["ratio_to_limit"]
-        met = ratio >= target.minimum
+        met = endpoint["verdict"]["met"]
         axes.bar(x - BAR_WIDTH / 2, ratio, BAR_WIDTH, color="tab:green" if met else "tab:red")
         axes.hlines(target.minimum, x - BAR_WIDTH, x, colors="black", linestyles="--")
         axes.annotate(f"{ratio:.2f}", (x - BAR_WIDTH / 2, ratio), ha="center", va="bottom")
@@ -82,11 +83,13 @@ def _overload(axes: Any, levels: dict[str, Any]) -> None:
             note = f"{level['non_2xx']:,} non-2xx ({level['refused']:,} 503)"
             note += f"\n{sum(level['socket_errors'].values()):,} socket errors"
             point = (level["connections"], level["p99_ms"])
-            axes.annotate(note, point, fontsize=7, ha="right", va="bottom")
+            axes.annotate(
+                note, point, (-6, -6), textcoords="offset points", fontsize=7, ha="right", va="top"
+            )
     axes.set_xscale("log", base=2)
     axes.set_yscale("log")
     axes.set_xticks(connections, [f"{n:,}" for n in connections])
     axes.set_xlabel("connections (GET /users/<id>)")
     axes.set_ylabel("ms")
     axes.set_title("overload: latency vs connections", fontsize=10)
-    axes.legend(loc="center left")
+    axes.legend(loc="upper left")
