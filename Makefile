@@ -53,9 +53,9 @@ format: install-dev
 	$(BIN)/ruff format . scripts/rolling-replace scripts/deploy scripts/push-image
 	$(BIN)/ruff check --fix . scripts/rolling-replace scripts/deploy scripts/push-image
 
-## Benchmarks, not part of `make test` (about 6 minutes; BENCH_* variables in
-## services/users/bench/options.py). gunicorn runs from $(BENCH_VENV), built from the runtime
-## lock file alone, so memory and start-up are those of a deployment.
+## Benchmarks, not part of `make test` (about 14 minutes; BENCH_* variables in
+## services/users/bench/options.py, docs/benchmarks.md). gunicorn runs from $(BENCH_VENV), built
+## from the runtime lock file alone, so memory and start-up are those of a deployment.
 bench: install-dev $(BENCH_STAMP)
 	cd $(SERVICE) && BENCH_SERVICE_BIN=$(CURDIR)/$(BENCH_VENV)/bin $(CURDIR)/$(BIN)/python -m bench
 

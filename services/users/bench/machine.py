@@ -2,6 +2,7 @@
 
 import os
 import platform
+import resource
 import time
 from pathlib import Path
 
@@ -28,3 +29,20 @@ def _cpu_times() -> tuple[int, int]:
     fields = [int(n) for n in Path("/proc/stat").read_text().split()[1:9]]
     idle = fields[3] + fields[4]
     return sum(fields) - idle, sum(fields)
+
+
+def allow_open_files(needed: int) -> None:
+    """Raise this process's open-files limit to `needed` if it is lower: wrk and the gunicorn
+    workers inherit it, and each holds a descriptor per connection (1,024 in the overload
+    scenario, where 1,024 is also a common default limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= needed:
+        return
+    try:
+        # Above the hard limit only as root; then the hard limit rises too.
+        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, max(hard, needed)))
+    except (ValueError, OSError):
+        raise SystemExit(
+            f"the open-files limit is {soft} (at most {hard}); the overload scenario needs "
+            f"{needed}: raise it (ulimit -n {needed}) or run as root"
+        ) from None

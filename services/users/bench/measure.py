@@ -5,10 +5,11 @@ it is the load of other work, which skews every figure."""
 
 import statistics
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
-from bench import machine, wrk
+from bench import access_log, machine, wrk
 from bench.options import Options
 from bench.scenarios import Scenario
 from bench.wrk import Result
@@ -43,6 +44,18 @@ def alongside(probe: Scenario, saturating: Scenario) -> Step:
     return Step(probe.key, run)
 
 
+def timing_refusals(scenario: Scenario, access_log_path: Path) -> Step:
+    """The scenario, with the time its refused requests (503) spent in the service."""
+
+    def run(seconds: int) -> dict[str, Result]:
+        window = access_log.Window(access_log_path)
+        result = wrk.run(scenario.load, seconds)
+        refused_ms = access_log.summary_ms(window.durations_ms(503))
+        return {scenario.key: replace(result, refused_ms=refused_ms)}
+
+    return Step(scenario.key, run)
+
+
 @dataclass
 class Measurements:
     opts: Options
@@ -50,30 +63,34 @@ class Measurements:
     background: list[float] = field(default_factory=list)  # CPU busy fraction between runs
     _warmed: set[str] = field(default_factory=set)
 
-    def rounds(self, reference: Step, steps: list[Step]) -> None:
-        for round_number in range(1, self.opts.runs + 1):
-            for step in [reference, *steps]:
-                self._measure(step, round_number)
+    def rounds(self, steps: list[Step], runs: int) -> None:
+        """`runs` rounds of `steps` in order (the references first)."""
+        for round_number in range(1, runs + 1):
+            for step in steps:
+                self._measure(step, round_number, runs)
 
-    def _measure(self, step: Step, round_number: int) -> dict[str, Result]:
+    def _measure(self, step: Step, round_number: int, runs: int) -> dict[str, Result]:
         if step.prepare is not None:
             step.prepare()
         self._warm_up(step)
         results = step.run(self.opts.duration_s)
         for key, result in results.items():
             self.samples.setdefault(key, []).append(result)
-            _progress(round_number, self.opts.runs, key, result)
+            _progress(round_number, runs, key, result)
         # The pause also lets requests still in flight (a queued login) finish.
         self.background.append(machine.busy_fraction(SETTLE_S))
         return results
 
     def medians(self, key: str) -> dict[str, Any]:
+        """Medians of the runs' rates and latencies; errors summed over the runs."""
         runs = self.samples[key]
         return {
             "requests_per_s": statistics.median(r.requests_per_s for r in runs),
             "p50_ms": statistics.median(r.p50_ms for r in runs),
             "p99_ms": statistics.median(r.p99_ms for r in runs),
             "errors": sum(r.errors for r in runs),
+            "non_2xx": sum(r.non_2xx for r in runs),
+            "socket_errors": {k: sum(r.socket_errors[k] for r in runs) for k in wrk.SOCKET_ERRORS},
             "runs": [asdict(r) for r in runs],
         }
 
@@ -85,6 +102,8 @@ class Measurements:
 
 def _progress(round_number: int, runs: int, key: str, result: Result) -> None:
     errors = f", {result.errors} errors" if result.errors else ""
+    if result.refused:
+        errors += f" ({result.refused} refused with 503)"
     print(
         f"  [{round_number}/{runs}] {key:<26} {result.requests_per_s:9.1f} req/s"
         f"  p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms{errors}",

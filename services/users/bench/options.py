@@ -1,6 +1,6 @@
 """What a benchmark run does, read from BENCH_* environment variables.
 
-The defaults keep a full run near nine minutes on two cores; raise BENCH_RUNS or
+The defaults keep a full run near 13 minutes on two cores; raise BENCH_RUNS or
 BENCH_DURATION for steadier figures, lower them for a quick look.
 """
 
@@ -36,21 +36,28 @@ class Options:
     wrk_threads: int
     sizes: tuple[int, ...]  # users in the table for the GET /users scaling
     cold_starts: int
+    # The overload scenario: GET /users/<id> at each number of connections, in fewer rounds
+    # than the rest so that a full run stays under a quarter of an hour.
+    overload_connections: tuple[int, ...]
+    overload_runs: int
     service_env: dict[str, str] = field(default_factory=dict)  # overrides, then BENCH_ENV
 
     @classmethod
     def from_env(cls) -> "Options":
+        runs = _int("BENCH_RUNS", 5)
         return cls(
             database_url=os.environ.get("BENCH_DATABASE_URL") or None,
             out_dir=Path(os.environ.get("BENCH_OUT") or BENCH_DIR / "results"),
-            runs=_int("BENCH_RUNS", 5),
+            runs=runs,
             duration_s=_int("BENCH_DURATION", 8),
             warmup_s=_int("BENCH_WARMUP", 2),
             connections=_int("BENCH_CONNECTIONS", 16),
             login_connections=_int("BENCH_LOGIN_CONNECTIONS", 8),
             wrk_threads=_int("BENCH_THREADS", 1),
-            sizes=tuple(sorted(int(n) for n in _list("BENCH_SIZES", "100,1000,10000,100000"))),
+            sizes=_ints("BENCH_SIZES", "100,1000,10000,100000"),
             cold_starts=_int("BENCH_COLD_STARTS", 5),
+            overload_connections=_ints("BENCH_OVERLOAD_CONNECTIONS", "16,64,256,1024"),
+            overload_runs=_int("BENCH_OVERLOAD_RUNS", min(runs, 3)),
             service_env={**SERVICE_OVERRIDES, **_pairs(os.environ.get("BENCH_ENV", ""))},
         )
 
@@ -62,8 +69,10 @@ def _int(name: str, default: int) -> int:
     return value
 
 
-def _list(name: str, default: str) -> list[str]:
-    return [item for item in (os.environ.get(name) or default).split(",") if item.strip()]
+def _ints(name: str, default: str) -> tuple[int, ...]:
+    """A comma-separated list of numbers, in increasing order."""
+    items = (item for item in (os.environ.get(name) or default).split(",") if item.strip())
+    return tuple(sorted(int(item) for item in items))
 
 
 def _pairs(text: str) -> dict[str, str]:

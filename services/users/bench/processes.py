@@ -28,6 +28,8 @@ GUNICORN = SERVICE_BIN / "gunicorn"
 CONFIG = "python:users_service.gunicorn_conf"
 SERVICE_APP = "users_service.wsgi:app"
 CEILING_APP = "bench.hello_wsgi:app"
+FLASK_LIMIT_APP = "bench.flask_ping:app"
+DATABASE_LIMIT_APP = "bench.db_limit:app"
 START_TIMEOUT_S = 30
 STOP_TIMEOUT_S = 20
 POLL_INTERVAL_S = 0.005
@@ -39,6 +41,7 @@ class Server:
     port: int
     process: subprocess.Popen[bytes]
     started_after_s: float  # from spawning the master to the first 200 from /ping
+    log_path: Path  # gunicorn's output, the access log included
 
 
 def production_env(database_url: str, overrides: Mapping[str, str]) -> dict[str, str]:
@@ -51,7 +54,7 @@ def production_env(database_url: str, overrides: Mapping[str, str]) -> dict[str,
         "APP_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(36),  # 48 characters
         "DATABASE_URL": database_url,
-        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),  # for bench.hello_wsgi
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),  # for the bench.* apps
         **overrides,
     }
 
@@ -79,7 +82,8 @@ def start(app: str, env: Mapping[str, str], log_path: Path) -> Server:
     except BaseException:
         stop(process)
         raise
-    return Server(f"http://127.0.0.1:{port}", port, process, time.perf_counter() - began)
+    started_after_s = time.perf_counter() - began
+    return Server(f"http://127.0.0.1:{port}", port, process, started_after_s, log_path)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

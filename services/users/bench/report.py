@@ -1,5 +1,5 @@
-"""The run's summary: medians, ratios to the ceiling and verdicts, as JSON and as the
-Markdown tables that the README embeds."""
+"""The run's summary as JSON: medians, ratios to the ceiling and to each endpoint's limit,
+the overload levels, and a verdict beside every figure that has a target."""
 
 import json
 import statistics
@@ -7,53 +7,72 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bench import targets
+from bench import markdown, targets
 from bench.measure import Measurements
+from bench.overload import overload_levels
+from bench.scenarios import CEILING, DATABASE_LIMIT, FLASK_LIMIT, OVERLOAD_PREFIX
 
 Summary = dict[str, Any]
 USERS_PAGE_PREFIX = "users_page_"
-ROW_ORDER = ["ceiling", "ping", "user_by_id", "auth_status", "users_page", "login"]
+REFERENCES = [CEILING, FLASK_LIMIT, DATABASE_LIMIT]
+ROW_ORDER = [*REFERENCES, "ping", "user_by_id", "auth_status", "users_page", "login"]
 
 
 def summarise(
     measurements: Measurements,
     labels: Mapping[str, str],
     cold_starts_s: list[float],
-    memory_kib: Mapping[str, int],
+    memory_kib: Mapping[str, Mapping[str, int]],  # "after_load" and "after_overload"
     context: Mapping[str, object],
 ) -> Summary:
-    ordered = sorted(labels.items(), key=lambda item: _rank(item[0]))
-    ceiling = measurements.medians("ceiling")["requests_per_s"]
-    endpoints = {key: _endpoint(measurements, key, label, ceiling) for key, label in ordered}
+    throughput = {k: v for k, v in labels.items() if not k.startswith(OVERLOAD_PREFIX)}
+    ordered = sorted(throughput.items(), key=lambda item: _rank(item[0]))
+    reference = {key: measurements.medians(key)["requests_per_s"] for key in REFERENCES}
+    endpoints = {key: _endpoint(measurements, key, label, reference) for key, label in ordered}
     figures = {
         "users_page_growth": _growth(endpoints),
         "cold_start": _cold_start(cold_starts_s),
-        "rss": _memory(memory_kib),
+        **_memory(memory_kib),
     }
-    return {"context": dict(context), "endpoints": endpoints, "figures": figures}
+    return {
+        "context": dict(context),
+        "endpoints": endpoints,
+        "overload": overload_levels(measurements, labels),
+        "figures": figures,
+    }
 
 
 def _rank(key: str) -> tuple[int, int]:
-    """Table order: ceiling, single-row endpoints, GET /users by size, logins."""
+    """Table order: ceiling and limits, single-row endpoints, GET /users by size, logins."""
     if key.startswith(USERS_PAGE_PREFIX):
         return ROW_ORDER.index("users_page"), int(key.removeprefix(USERS_PAGE_PREFIX))
     return (ROW_ORDER.index(key) if key in ROW_ORDER else len(ROW_ORDER)), 0
 
 
-def _endpoint(m: Measurements, key: str, label: str, ceiling: float) -> dict[str, Any]:
+def _endpoint(
+    m: Measurements, key: str, label: str, reference: Mapping[str, float]
+) -> dict[str, Any]:
     stats: dict[str, Any] = {"label": label, **m.medians(key)}
+    target = targets.ratio_target(key)
     # Logins and the probe are not runs at full load: a ratio would mean nothing there.
-    throughput = key == "ceiling" or targets.ratio_target(key) is not None
-    stats["ratio"] = stats["requests_per_s"] / ceiling if throughput else None
+    full_load = key in REFERENCES or target is not None
+    stats["ratio_to_ceiling"] = stats["requests_per_s"] / reference[CEILING] if full_load else None
+    stats["limit"] = target.limit if target else None
+    stats["ratio_to_limit"] = stats["requests_per_s"] / reference[target.limit] if target else None
     verdict = _endpoint_verdict(key, stats)
     stats["verdict"] = verdict.to_json() if verdict else None
     return stats
 
 
 def _endpoint_verdict(key: str, stats: Mapping[str, Any]) -> targets.Verdict | None:
-    ratio_target = targets.ratio_target(key)
-    if ratio_target is not None:
-        return targets.at_least(stats["ratio"], ratio_target, "x ceiling")
+    target = targets.ratio_target(key)
+    if target is not None:
+        unit = f"x {targets.LIMIT_NAMES[target.limit]}"
+        ratio = targets.at_least(stats["ratio_to_limit"], target.minimum, unit)
+        if key != "ping":
+            return ratio
+        tail = targets.at_most(stats["p99_ms"], targets.PING_P99_MAX_MS, " ms p99")
+        return targets.all_of(ratio, tail)
     if key == "login":
         return targets.at_least(stats["requests_per_s"], targets.LOGIN_MIN_PER_S, " req/s")
     if key == "ping_during_login":
@@ -70,14 +89,14 @@ def users_pages(endpoints: Mapping[str, Any]) -> list[tuple[int, Any]]:
 
 
 def _growth(endpoints: Mapping[str, Any]) -> dict[str, Any]:
+    """No target of its own: the ratio to the database limit at every size covers it."""
     pages = users_pages(endpoints)
     (small, first), (large, last) = pages[0], pages[-1]
-    value = last["p50_ms"] / first["p50_ms"]
     return {
         "label": f"GET /users p50, {large:,} users vs {small:,}",
-        "value": value,
+        "value": last["p50_ms"] / first["p50_ms"],
         "unit": "x",
-        "verdict": targets.at_most(value, targets.USERS_PAGE_GROWTH_MAX, "x").to_json(),
+        "verdict": None,
     }
 
 
@@ -88,71 +107,29 @@ def _cold_start(samples: list[float]) -> dict[str, Any]:
         "value": value,
         "unit": "s",
         "samples": samples,
-        "verdict": targets.below(value, targets.COLD_START_MAX_S, " s").to_json(),
+        "verdict": targets.at_most(value, targets.COLD_START_MAX_S, " s").to_json(),
     }
 
 
-def _memory(memory_kib: Mapping[str, int]) -> dict[str, Any]:
-    rss = memory_kib["rss_kib"] / 1024
-    return {
-        "label": f"RSS of the gunicorn tree ({memory_kib['processes']} processes)",
-        "value": rss,
-        "unit": "MiB",
-        "pss_mib": memory_kib["pss_kib"] / 1024,
-        "verdict": targets.below(rss, targets.RSS_MAX_MIB, " MiB").to_json(),
-    }
-
-
-def markdown(summary: Summary) -> str:
-    head = "| Endpoint | req/s | p50 ms | p99 ms | x ceiling | target | |\n"
-    head += "|---|--:|--:|--:|--:|---|---|\n"
-    rows = [_endpoint_row(e) for e in summary["endpoints"].values()]
-    figures_head = "\n| Figure | measured | target | |\n|---|--:|---|---|\n"
-    figure_rows = [_figure_row(f) for f in summary["figures"].values()]
-    tables = head + "\n".join(rows) + "\n" + figures_head + "\n".join(figure_rows) + "\n"
-    return tables + "\n" + _caption(summary["context"]) + "\n"
-
-
-def _caption(c: Mapping[str, Any]) -> str:
-    return (
-        f"Medians of {c['runs']} runs of {c['duration_s']} s, {c['connections']} connections "
-        f"({c['login_connections']} for logins; /ping probe: {c['probe']}); {c['machine']}, "
-        f"Python {c['python']}, commit {c['commit']}, {c['date']}. Other work kept the CPUs "
-        f"{c['cpu_busy_before_run']:.0%} busy just before the run and "
-        f"{c['cpu_busy_between_runs']['median']:.0%} (at most "
-        f"{c['cpu_busy_between_runs']['max']:.0%}) between its measurements."
-    )
-
-
-def _endpoint_row(e: Mapping[str, Any]) -> str:
-    errors = f" ({e['errors']} errors)" if e["errors"] else ""
-    cells = [
-        e["label"] + errors,
-        _requests_per_s(e["requests_per_s"]),
-        f"{e['p50_ms']:.1f}",
-        f"{e['p99_ms']:.1f}",
-        "" if e["ratio"] is None else f"{e['ratio']:.2f}",
-        *_verdict_cells(e["verdict"]),
-    ]
-    return "| " + " | ".join(cells) + " |"
-
-
-def _requests_per_s(value: float) -> str:
-    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
-
-
-def _figure_row(f: Mapping[str, Any]) -> str:
-    cells = [f["label"], f"{f['value']:.2f} {f['unit']}", *_verdict_cells(f["verdict"])]
-    return "| " + " | ".join(cells) + " |"
-
-
-def _verdict_cells(verdict: Mapping[str, Any] | None) -> list[str]:
-    if verdict is None:
-        return ["", ""]
-    return [verdict["target"], "met" if verdict["met"] else "**missed**"]
+def _memory(memory_kib: Mapping[str, Mapping[str, int]]) -> dict[str, Any]:
+    """PSS and RSS of the tree after the run (the overload phase last), each with its figure
+    from before the overload phase."""
+    final, before = memory_kib["after_overload"], memory_kib["after_load"]
+    figures = {}
+    for name, maximum in (("pss", targets.PSS_MAX_MIB), ("rss", targets.RSS_MAX_MIB)):
+        value = final[f"{name}_kib"] / 1024
+        processes = final["processes"]
+        figures[name] = {
+            "label": f"{name.upper()} of the gunicorn tree after the run ({processes} processes)",
+            "value": value,
+            "unit": "MiB",
+            "before_overload_mib": before[f"{name}_kib"] / 1024,
+            "verdict": targets.at_most(value, maximum, " MiB").to_json(),
+        }
+    return figures
 
 
 def write(summary: Summary, out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "bench.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (out_dir / "bench.md").write_text(markdown(summary))
+    (out_dir / "bench.md").write_text(markdown.render(summary))

@@ -1,7 +1,7 @@
-"""One benchmark run, start to finish: database, cold starts, load phases, report."""
+"""One benchmark run, start to finish: database, cold starts, servers, the measured phases,
+memory, report."""
 
 import platform
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -10,26 +10,30 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import client, machine, plot, report, scenarios, wrk
+from bench import machine, markdown, plot, report, scenarios, wrk
 from bench.database import bench_database, reset_and_migrate
-from bench.measure import Measurements, Step, alongside, single
 from bench.options import Options
+from bench.phases import Servers, load_phases, overload_phase
 from bench.processes import (
     CEILING_APP,
+    DATABASE_LIMIT_APP,
+    FLASK_LIMIT_APP,
     SERVICE_APP,
-    Server,
     production_env,
     running,
     start,
     stop,
 )
 from bench.proctree import tree_memory_kib
-from bench.seeding import EMAIL_FORMAT, UserTables
+
+# Descriptors beyond the connections: database connections, logs, libraries.
+SPARE_FILES = 1024
 
 
 def main() -> None:
     opts = Options.from_env()
     wrk.ensure_wrk()
+    machine.allow_open_files(max(opts.overload_connections) + SPARE_FILES)
     logs = Path(tempfile.mkdtemp(prefix="users-bench-"))
     try:
         summary = _run(opts, logs)
@@ -39,7 +43,7 @@ def main() -> None:
     shutil.rmtree(logs)  # the access logs of a full run take a few hundred MB
     report.write(summary, opts.out_dir)
     plot.write(summary, opts.out_dir / "bench.png")
-    print("\n" + report.markdown(summary) + f"\nwritten to {opts.out_dir}/bench.{{json,md,png}}")
+    print("\n" + markdown.render(summary) + f"\nwritten to {opts.out_dir}/bench.{{json,md,png}}")
 
 
 def _run(opts: Options, logs: Path) -> report.Summary:
@@ -52,9 +56,14 @@ def _run(opts: Options, logs: Path) -> report.Summary:
         with (
             running(SERVICE_APP, env, logs / "service.log") as service,
             running(CEILING_APP, env, logs / "ceiling.log") as ceiling,
+            running(FLASK_LIMIT_APP, env, logs / "flask-limit.log") as flask_limit,
+            running(DATABASE_LIMIT_APP, env, logs / "database-limit.log") as database_limit,
         ):
-            measurements, labels = load_phases(opts, url, service, ceiling)
-            memory = tree_memory_kib(service.process.pid)
+            servers = Servers(service, ceiling, flask_limit, database_limit)
+            measurements, labels = load_phases(opts, url, servers)
+            memory = {"after_load": tree_memory_kib(service.process.pid)}
+            overload_phase(opts, service, measurements, labels)
+            memory["after_overload"] = tree_memory_kib(service.process.pid)
     context = _context(opts, time.monotonic() - began)
     context["cpu_busy_before_run"] = round(background, 2)
     context["cpu_busy_between_runs"] = _spread(measurements.background)
@@ -73,59 +82,6 @@ def cold_starts(opts: Options, env: dict[str, str], logs: Path) -> list[float]:
     return samples
 
 
-def load_phases(
-    opts: Options, url: str, service: Server, ceiling: Server
-) -> tuple[Measurements, dict[str, str]]:
-    """Two phases in rounds that start with the ceiling: GET /users with the table sizes
-    interleaved (so that drifting background load cannot pass for an effect of the size),
-    then every other endpoint with the largest table."""
-    password = secrets.token_urlsafe(12)
-    client.register(service.base_url, "bench1", EMAIL_FORMAT % 1, password)
-    tables = UserTables(url, EMAIL_FORMAT % 1, opts.sizes)
-    measurements = Measurements(opts)
-    bare = scenarios.ceiling(opts, ceiling.base_url)
-    reference, labels = single(bare), {bare.key: bare.label}
-    try:
-        tables.write()
-        print("GET /users, table sizes interleaved", flush=True)
-        pages = [_users_page(opts, service, tables, size, labels) for size in opts.sizes]
-        measurements.rounds(reference, pages)
-        largest = opts.sizes[-1]
-        tables.use(largest)
-        print(f"every other endpoint, {largest:,} users", flush=True)
-        measurements.rounds(reference, _endpoints(opts, service, largest, password, labels))
-    finally:
-        tables.close()
-    return measurements, labels
-
-
-def _users_page(
-    opts: Options, service: Server, tables: UserTables, size: int, labels: dict[str, str]
-) -> Step:
-    page = scenarios.users_page(opts, service.base_url, size)
-    labels[page.key] = page.label
-    return single(page, prepare=lambda: tables.use(size))
-
-
-def _endpoints(
-    opts: Options, service: Server, users: int, password: str, labels: dict[str, str]
-) -> list[Step]:
-    """The table holds users 1..`users`, all with `password`."""
-    base = service.base_url
-    token = client.login(base, EMAIL_FORMAT % 1, password)
-    login = scenarios.login(opts, base, users, password)
-    probe = scenarios.ping_probe(base)
-    measured = [
-        scenarios.ping(opts, base),
-        scenarios.user_by_id(opts, base, 1, users),
-        scenarios.auth_status(opts, base, token),
-        login,
-    ]
-    labels.update({s.key: s.label for s in [*measured, probe]})
-    labels[f"{login.key}_alongside"] = f"{login.label} (beside the /ping probe)"
-    return [*(single(s) for s in measured), alongside(probe, login)]
-
-
 def _context(opts: Options, elapsed_s: float) -> dict[str, object]:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - git from PATH, like make
@@ -142,6 +98,8 @@ def _context(opts: Options, elapsed_s: float) -> dict[str, object]:
         "duration_s": opts.duration_s,
         "connections": opts.connections,
         "login_connections": opts.login_connections,
+        "overload_connections": list(opts.overload_connections),
+        "overload_runs": opts.overload_runs,
         "probe": f"{scenarios.PROBE_CONNECTIONS} connections, {scenarios.PROBE_PAUSE_MS} ms apart",
         "elapsed_s": round(elapsed_s),
     }

@@ -1,4 +1,6 @@
-"""What is measured: each scenario is a wrk load on one of the two servers."""
+"""What is measured: each scenario is a wrk load on one of the servers (the service, the
+bare WSGI ceiling, and the two limits: a bare Flask route and a Flask app doing one raw
+SELECT)."""
 
 from dataclasses import dataclass
 
@@ -9,6 +11,14 @@ from bench.wrk import Load
 LOGIN_ACCOUNTS = 100  # the login load cycles through this many seeded users
 PROBE_CONNECTIONS = 4  # the /ping probe while logins saturate the service
 PROBE_PAUSE_MS = 10
+# Overload: wrk's request timeout well above the service's pool timeout (3 s), so a request
+# the service lets wait is counted as slow rather than lost; one wrk thread per this many
+# connections (two at 1,024), as one thread's event loop is busy at that many.
+OVERLOAD_TIMEOUT_S = 30
+CONNECTIONS_PER_WRK_THREAD = 512
+# Scenario keys that the report compares the others with.
+CEILING, FLASK_LIMIT, DATABASE_LIMIT = "ceiling", "flask_limit", "database_limit"
+OVERLOAD_PREFIX = "overload_"  # + the number of connections
 
 
 @dataclass(frozen=True)
@@ -19,7 +29,17 @@ class Scenario:
 
 
 def ceiling(opts: Options, base_url: str) -> Scenario:
-    return Scenario("ceiling", "bare WSGI app (ceiling)", _get(opts, base_url, "/ping"))
+    return Scenario(CEILING, "bare WSGI app (ceiling)", _get(opts, base_url, "/ping"))
+
+
+def flask_limit(opts: Options, base_url: str) -> Scenario:
+    label = "limit: bare Flask route (for GET /ping)"
+    return Scenario(FLASK_LIMIT, label, _get(opts, base_url, "/ping"))
+
+
+def database_limit(opts: Options, base_url: str, first: int, last: int) -> Scenario:
+    label = "limit: Flask + one psycopg2 SELECT (GET /users/<id>)"
+    return Scenario(DATABASE_LIMIT, label, _by_id(opts, base_url, first, last))
 
 
 def ping(opts: Options, base_url: str) -> Scenario:
@@ -27,10 +47,23 @@ def ping(opts: Options, base_url: str) -> Scenario:
 
 
 def user_by_id(opts: Options, base_url: str, first: int, last: int) -> Scenario:
+    return Scenario("user_by_id", "GET /users/<id>", _by_id(opts, base_url, first, last))
+
+
+def overload(opts: Options, base_url: str, connections: int, last: int) -> Scenario:
+    """GET /users/<id> at `connections`, with the 503 replies counted apart."""
+    threads = max(opts.wrk_threads, connections // CONNECTIONS_PER_WRK_THREAD)
     load = Load(
-        base_url, "user_by_id.lua", opts.connections, opts.wrk_threads, (str(first), str(last))
+        base_url,
+        "user_by_id.lua",
+        connections,
+        threads,
+        ("1", str(last)),
+        hooks=("refusals.lua",),
+        timeout_s=OVERLOAD_TIMEOUT_S,
     )
-    return Scenario("user_by_id", "GET /users/<id>", load)
+    label = f"GET /users/<id>, {connections:,} connections"
+    return Scenario(f"{OVERLOAD_PREFIX}{connections}", label, load)
 
 
 def auth_status(opts: Options, base_url: str, token: str) -> Scenario:
@@ -53,6 +86,11 @@ def login(opts: Options, base_url: str, accounts: int, password: str) -> Scenari
 def ping_probe(base_url: str) -> Scenario:
     load = Load(f"{base_url}/ping", "paced.lua", PROBE_CONNECTIONS, 1, (str(PROBE_PAUSE_MS),))
     return Scenario("ping_during_login", "GET /ping while logins saturate", load)
+
+
+def _by_id(opts: Options, base_url: str, first: int, last: int) -> Load:
+    args = (str(first), str(last))
+    return Load(base_url, "user_by_id.lua", opts.connections, opts.wrk_threads, args)
 
 
 def _get(opts: Options, base_url: str, path: str, token: str | None = None) -> Load:

@@ -8,11 +8,11 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 LUA_DIR = Path(__file__).resolve().parent / "lua"
 RESULT_PREFIX = "BENCH_RESULT "
-# wrk's own limit on a request; a login queued behind many hashes must not count as failed.
-TIMEOUT = "10s"
+SOCKET_ERRORS = ("connect", "read", "write", "timeout")  # as wrk counts them
 _SCRIPTS = tempfile.TemporaryDirectory(prefix="users-bench-lua-")  # removed at exit
 
 
@@ -25,6 +25,9 @@ class Load:
     connections: int
     threads: int
     args: Sequence[str] = ()
+    hooks: tuple[str, ...] = ()  # files in lua/ appended to the script (refusals.lua)
+    # wrk's own limit on a request; a login queued behind many hashes must not count as failed.
+    timeout_s: int = 10
 
 
 @dataclass(frozen=True)
@@ -35,21 +38,29 @@ class Result:
     max_ms: float
     requests: int
     errors: int  # socket errors, timeouts and non-2xx/3xx replies
+    non_2xx: int  # replies with a status of 400 or more (wrk's "status" errors)
+    socket_errors: dict[str, int]  # wrk's connect, read, write and timeout errors
+    refused: int | None = None  # 503 replies, where the scenario counts them
+    # The refused requests' time in the service (its access log), where the step looks it up.
+    refused_ms: dict[str, float] | None = None
 
     @classmethod
-    def from_wrk(cls, raw: dict[str, object]) -> "Result":
-        def us(key: str) -> float:
-            return float(raw[key]) / 1000  # type: ignore[arg-type]
+    def from_wrk(cls, raw: dict[str, Any]) -> "Result":
+        def ms(key: str) -> float:
+            return float(raw[key]) / 1000
 
-        requests = int(raw["requests"])  # type: ignore[call-overload]
-        errors = sum(raw["errors"].values())  # type: ignore[attr-defined]
+        requests = int(raw["requests"])
+        errors: dict[str, int] = raw["errors"]
         return cls(
-            requests_per_s=requests / (us("duration_us") / 1000),
-            p50_ms=us("p50_us"),
-            p99_ms=us("p99_us"),
-            max_ms=us("max_us"),
+            requests_per_s=requests / (ms("duration_us") / 1000),
+            p50_ms=ms("p50_us"),
+            p99_ms=ms("p99_us"),
+            max_ms=ms("max_us"),
             requests=requests,
-            errors=errors,
+            errors=sum(errors.values()),
+            non_2xx=errors["status"],
+            socket_errors={kind: errors[kind] for kind in SOCKET_ERRORS},
+            refused=raw.get("refused"),
         )
 
 
@@ -68,10 +79,10 @@ def ensure_wrk() -> str:
 
 def start(load: Load, duration_s: int) -> subprocess.Popen[str]:
     """Begin a wrk run in the background; `finish` collects it."""
-    script = _script_with_report(load.script)
+    script = _script_with_report(load.script, load.hooks)
     command = [
-        *("wrk", "-t", str(load.threads), "-c", str(load.connections)),
-        *("-d", f"{duration_s}s", "--timeout", TIMEOUT, "-s", script, load.url),
+        *("wrk", "-t", str(load.threads), "-c", str(load.connections), "-d", f"{duration_s}s"),
+        *("--timeout", f"{load.timeout_s}s", "-s", script, load.url),
     ]
     if load.args:
         command += ["--", *load.args]
@@ -95,9 +106,11 @@ def run(load: Load, duration_s: int) -> Result:
     return finish(start(load, duration_s), duration_s)
 
 
-def _script_with_report(name: str) -> str:
-    """The scenario script with the shared `done` reporter prepended (wrk takes one file)."""
-    path = Path(_SCRIPTS.name) / name
+def _script_with_report(name: str, hooks: Sequence[str]) -> str:
+    """The scenario script between the shared `done` reporter and the hooks (wrk takes one
+    file)."""
+    parts = ["report.lua", name, *hooks]
+    path = Path(_SCRIPTS.name) / "+".join(parts)
     if not path.exists():
-        path.write_text((LUA_DIR / "report.lua").read_text() + "\n" + (LUA_DIR / name).read_text())
+        path.write_text("\n".join((LUA_DIR / part).read_text() for part in parts))
     return str(path)
