@@ -36,8 +36,8 @@ FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "te
 
 
 @pytest.fixture(scope="module")
-def stacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    with running_moto(tmp_path_factory.mktemp("moto") / "moto.log", clean_env()) as url:
+def stacks() -> Iterator[Deployment]:
+    with running_moto() as url:
         yield deploy(url)
 
 

@@ -253,8 +253,8 @@ def test_deploy_role_trusts_only_this_repositorys_branch_of_the_same_name() -> N
 
 
 @pytest.fixture(scope="module")
-def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    with running_moto(tmp_path_factory.mktemp("moto") / "moto_server.log") as endpoint:
+def moto() -> Iterator[Deployment]:
+    with running_moto() as endpoint:
         yield deploy(endpoint)
 
 

@@ -226,9 +226,9 @@ def user_token(make_user: Callable[..., User], login: Callable[..., str]) -> str
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def moto_endpoint() -> Iterator[str]:
     """One moto S3 server for the session (started on first use); buckets isolate tests."""
-    with running_moto(tmp_path_factory.mktemp("moto") / "moto_server.log") as endpoint:
+    with running_moto() as endpoint:
         yield endpoint
 
 

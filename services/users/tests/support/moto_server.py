@@ -1,19 +1,13 @@
-"""A real moto S3 server as a subprocess on 127.0.0.1, and a bucket helper: the S3 tests and
-the infra and deploy system tests (on its CloudFormation and ECS) start it."""
+"""A real moto server on 127.0.0.1 (moto's ThreadedMotoServer, in a thread of the test process),
+and a bucket helper: the S3 tests and the infra and deploy system tests (on its CloudFormation
+and ECS) start it."""
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from services.users.tests.support.gunicorn_server import stop, wait_until_ok
-from services.users.tests.support.helpers import free_port
-
-MOTO_SERVER = Path(sys.executable).parent / "moto_server"
-START_TIMEOUT_SECONDS = 30
+import requests
 
 
 @dataclass
@@ -38,20 +32,20 @@ class Bucket:
 
 
 @contextmanager
-def running_moto(log_path: Path, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Start moto_server on a free port (with `env`, e.g. MOTO_ECS_SERVICE_RUNNING, else this
-    process's environment); yield its endpoint URL; stop it by its PID."""
-    port = free_port()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    endpoint = f"http://127.0.0.1:{port}"
+def running_moto() -> Iterator[str]:
+    """Start a moto server on a port the system picks; yield its endpoint URL; stop it.
+
+    moto keeps its accounts in the process, shared by every server started in it: the server
+    is reset through moto's reset API before use, so each use starts from nothing.
+    """
+    from moto.server import ThreadedMotoServer  # half a second: only when a test needs it
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
     try:
-        wait_until_ok(process, f"{endpoint}/moto-api/", log_path, START_TIMEOUT_SECONDS)
+        requests.post(f"{endpoint}/moto-api/reset", timeout=30).raise_for_status()
         yield endpoint
     finally:
-        stop(process)
+        server.stop()

@@ -2,15 +2,12 @@
 endpoint, else `<hostname>:<port>`.
 """
 
-import json
 import socket
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
+from pytest_httpserver import HTTPServer
 
 from users_service.config import Settings
 from users_service.web.instance_id import resolve_instance_id
@@ -21,46 +18,27 @@ TASK_ID = "0123456789abcdef0123456789abcdef"
 TASK_ARN = f"arn:aws:ecs:eu-west-1:111122223333:task/users-cluster/{TASK_ID}"
 
 
-@dataclass
 class MetadataServer:
-    """A fake ECS task metadata endpoint on 127.0.0.1."""
+    """A fake ECS task metadata endpoint on 127.0.0.1 (pytest-httpserver)."""
 
-    url: str
-    paths: list[str] = field(default_factory=list)
+    def __init__(self, server: HTTPServer) -> None:
+        self.server = server
+        self.url = server.url_for("/v4/abc")
 
-
-def _metadata_handler(served: MetadataServer, task: dict[str, object]) -> type:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            served.paths.append(self.path)
-            if self.path != "/v4/abc/task":
-                self.send_error(404)
-                return
-            payload = json.dumps(task).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: object) -> None:
-            """Quiet."""
-
-    return Handler
+    @property
+    def paths(self) -> list[str]:
+        """The paths requested so far, in order."""
+        return [request.path for request, _ in self.server.log]
 
 
 @pytest.fixture
-def metadata_server() -> Iterator[MetadataServer]:
-    """A real HTTP server answering `<url>/task` with a TaskARN, shut down after the test."""
-    served = MetadataServer(url="")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _metadata_handler(served, {"TaskARN": TASK_ARN}))
-    served.url = f"http://127.0.0.1:{server.server_address[1]}/v4/abc"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield served
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+def metadata_server(httpserver_ipv4: HTTPServer) -> MetadataServer:
+    """A real HTTP server answering `<url>/task` with a TaskARN, anything else with a 404."""
+    httpserver_ipv4.no_handler_status_code = 404
+    httpserver_ipv4.expect_request("/v4/abc/task", method="GET").respond_with_json(
+        {"TaskARN": TASK_ARN}
+    )
+    return MetadataServer(httpserver_ipv4)
 
 
 def test_instance_id_comes_from_settings(make_app: Callable[..., Flask]) -> None:
