@@ -145,10 +145,18 @@ class ServingSettings(BaseSettings):
 
 
 class FileSettings(BaseSettings):
-    """Uploads: their size, their pages, and where their content is stored."""
+    """Uploads: their size, concurrency, quota and rate, their pages, and where their
+    content is stored."""
 
     model_config = CONFIG
     upload_max_bytes: int = Field(10 * MIB, ge=1, le=S3_SINGLE_PUT_MAX)
+    # Uploads and downloads running at once in one worker process, in all and per user:
+    # what bounds a worker's memory (docs/api.md, Uploads, has the arithmetic).
+    files_transfers_per_worker: int = Field(16, ge=1)
+    files_transfers_per_user: int = Field(4, ge=1)
+    # The total size of the files one account may upload, and how many uploads it may make.
+    files_quota_bytes_per_user: int = Field(100 * MIB, ge=1)
+    rate_limit_upload_per_account: RateSetting = Rate(60, 3600)
     files_page_size: int = Field(20, ge=1)
     files_max_page_size: int = Field(100, ge=1)
     file_storage: Literal["database", "s3"] = "database"

@@ -26,7 +26,6 @@ from services.users.tests.support.helpers import (
     Member,
     assert_json_error,
     count_rows,
-    fail_commits,
     upload,
     uploaded,
 )
@@ -117,12 +116,12 @@ def test_commit_error_after_the_row_landed_keeps_the_object(
     client: FlaskClient,
     member: Member,
     s3_bucket: Bucket,
+    fail_file_commits: Callable[..., None],
 ) -> None:
     """A commit that reports an error but did happen: the object stays and the upload is a
     success (deleting the object would leave a row without content)."""
-    with pytest.MonkeyPatch.context() as patch:
-        fail_commits(app, patch, lands=True)
-        data = uploaded(client, member, b"landed anyway", name="landed.txt")
+    fail_file_commits(lands=True)
+    data = uploaded(client, member, b"landed anyway", name="landed.txt")
     keys = storage_keys(app)
     assert s3_bucket.object_keys() == keys
     assert len(keys) == 1
@@ -137,12 +136,13 @@ def test_failed_commit_and_failed_cleanup_leave_an_orphan_that_the_command_remov
     settings: Settings,
     s3_bucket: Bucket,
     fake_clock: Any,
+    fail_file_commits: Callable[..., None],
 ) -> None:
     """If S3 is gone too when the compensation runs, the object stays: orphan-files finds
     it once it is older than --min-age-minutes, and deletes it with --delete."""
     uploaded(client, member, b"a healthy file")
     with pytest.MonkeyPatch.context() as patch:
-        fail_commits(app, patch)
+        fail_file_commits()
         patch.setattr(s3_of(app).client, "delete_object", _raise(ENDPOINT_DOWN))
         assert_json_error(upload(client, member, b"orphaned"), 503)
     [kept] = storage_keys(app)
