@@ -6,7 +6,10 @@ reports an error after it landed) and the orphan-files command.
 """
 
 import re
+import secrets
+import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,9 +20,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from users_service.config import Settings
-from users_service.files.storage import build_storage, current_storage
+from users_service.files.storage import build_storage, current_storage, quota
 from users_service.files.storage.s3 import CHUNK_BYTES, ObjectStream, S3Storage
-from users_service.models import StoredFile
+from users_service.models import StoredFile, User
 from users_service.models.database import db
 
 from services.users.tests.support.helpers import (
@@ -32,6 +35,7 @@ from services.users.tests.support.helpers import (
 from services.users.tests.support.moto_server import Bucket
 
 ENDPOINT_DOWN = EndpointConnectionError(endpoint_url="http://s3.invalid")
+MIB = 1024 * 1024
 
 
 @pytest.fixture
@@ -195,6 +199,29 @@ def test_orphan_files_on_database_storage_finds_none(make_app: Callable[..., Fla
 
 
 # --- keys, streaming, missing objects ---------------------------------------------------------
+
+
+def test_an_upload_streams_to_s3_without_holding_the_file(
+    app: Flask, make_user: Callable[..., User], s3_bucket: Bucket, tmp_path: Path
+) -> None:
+    """One PUT of an 8 MiB spooled file: botocore reads it in pieces (to sign, checksum and
+    send it), so the Python allocations stay far below the file's size."""
+    content = secrets.token_bytes(8 * MIB)
+    spooled_path = tmp_path / "spooled"
+    spooled_path.write_bytes(content)
+    user = make_user()
+    with spooled_path.open("rb") as spooled, app.app_context():
+        record = StoredFile(name="big", size=len(content), content_type="x/y", uploader_id=user.id)
+        tracemalloc.start()
+        try:
+            current_storage().store(db.session, record, spooled, quota.claim(1024 * MIB))
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    [key] = s3_bucket.object_keys()
+    assert s3_bucket.read(key) == content
+    print(f"\nPython allocations while putting 8 MiB: peak {peak / MIB:.2f} MiB")
+    assert peak < 3 * MIB
 
 
 def test_keys_are_fresh_random_and_under_the_prefix(
