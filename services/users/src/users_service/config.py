@@ -28,7 +28,7 @@ EXTENSION_KEY = "users_service.settings"
 MIB = 1024 * 1024
 # S3 takes at most 5 GiB in one PUT (uploads use one PUT, so an object appears whole or not).
 S3_SINGLE_PUT_MAX = 5 * 1024 * MIB
-# In the database, a file passes through the worker's memory (and psycopg2's hex encoding).
+# Every upload is spooled whole to $TMPDIR before it is stored: 64 MiB in the ECS task.
 DATABASE_UPLOAD_MAX = 64 * MIB
 
 

@@ -90,7 +90,8 @@ def test_a_worker_past_its_transfers_gets_503_for_everyone(
     third = another_member(make_user, login, "third")
     file_id = uploaded(client, member, b"x" * 1000)["id"]
     held = [open_download(client, who, file_id) for who in (member, member, other)]
-    assert_retry_later(client.get(f"/files/{file_id}", headers=third.headers), 503)
+    body = assert_retry_later(client.get(f"/files/{file_id}", headers=third.headers), 503)
+    assert body["message"] == "Service busy: too many file transfers at once. Try again shortly."
     assert_retry_later(upload(client, third, b"y"), 503)
     held.pop().close()
     assert uploaded(client, third, b"y")["size"] == 1

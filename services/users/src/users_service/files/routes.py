@@ -25,7 +25,6 @@ from users_service.web.errors import (
     STORAGE_DOWN_MESSAGE,
     json_error,
     unavailable,
-    unavailable_message,
 )
 from users_service.web.pagination import PageQuery, list_reply
 from users_service.web.wire import InvalidReply, reply
@@ -34,7 +33,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("files", __name__, url_prefix="/files")
 QUOTA_EXCEEDED = "Storage quota exceeded."
 TOO_MANY_TRANSFERS = "Too many file transfers at once. Try again later."
-BUSY_MESSAGE = unavailable_message("a free file transfer slot")
+BUSY_MESSAGE = "Service busy: too many file transfers at once. Try again shortly."
 TOO_LARGE = ReplyDoc(
     "The file is larger than UPLOAD_MAX_BYTES, or than the account's quota leaves room for;"
     " `errors[0].type` is `too_large` or `quota`.",
@@ -53,13 +52,15 @@ USER_BUSY = error_reply(
     TOO_MANY_TRANSFERS,
     headers=(RETRY_AFTER,),
 )
-STORAGE_DOWN = error_reply(
+UNAVAILABLE = (
     "The file storage (S3) cannot be reached, this worker runs FILES_TRANSFERS_PER_WORKER"
-    " transfers already, or (uploads) its temporary space is full: retry after `Retry-After`.",
-    STORAGE_DOWN_MESSAGE,
-    BUSY_MESSAGE,
-    uploads.NO_ROOM,
-    headers=(RETRY_AFTER,),
+    " transfers already, or (uploads) its temporary space is full: retry after `Retry-After`."
+)
+UPLOAD_UNAVAILABLE = error_reply(
+    UNAVAILABLE, STORAGE_DOWN_MESSAGE, BUSY_MESSAGE, uploads.NO_ROOM, headers=(RETRY_AFTER,)
+)
+DOWNLOAD_UNAVAILABLE = error_reply(
+    UNAVAILABLE, STORAGE_DOWN_MESSAGE, BUSY_MESSAGE, headers=(RETRY_AFTER,)
 )
 CONTENT = ReplyDoc(
     "The file as an attachment (Content-Disposition), with X-Content-Type-Options: nosniff;"
@@ -77,7 +78,7 @@ CONTENT = ReplyDoc(
         201: FileReply,
         413: TOO_LARGE,
         429: UPLOAD_REFUSED,
-        503: STORAGE_DOWN,
+        503: UPLOAD_UNAVAILABLE,
     },
 )
 @login_required
@@ -113,7 +114,7 @@ def list_files() -> tuple[Response, int]:
         200: CONTENT,
         404: error_reply("No such file.", uploads.NO_SUCH_FILE),
         429: USER_BUSY,
-        503: STORAGE_DOWN,
+        503: DOWNLOAD_UNAVAILABLE,
     },
 )
 @login_required
@@ -122,10 +123,10 @@ def download_file(file_id: str) -> Response:
     release = admission.take_slot(current_user().id)
     try:
         record, chunks = uploads.open_file(db.session, current_storage(), file_id)
+        response = downloads.attachment(record, chunks)
     except BaseException:
         release()
         raise
-    response = downloads.attachment(record, chunks)
     response.call_on_close(release)  # when the server is done sending, or the client left
     return response
 
