@@ -28,7 +28,7 @@ EXTENSION_KEY = "users_service.settings"
 MIB = 1024 * 1024
 # S3 takes at most 5 GiB in one PUT (uploads use one PUT, so an object appears whole or not).
 S3_SINGLE_PUT_MAX = 5 * 1024 * MIB
-# In the database, a file passes through the worker's memory (and psycopg2's hex encoding).
+# Every upload is spooled whole to $TMPDIR before it is stored: 64 MiB in the ECS task.
 DATABASE_UPLOAD_MAX = 64 * MIB
 
 
@@ -148,10 +148,18 @@ class ServingSettings(BaseSettings):
 
 
 class FileSettings(BaseSettings):
-    """Uploads: their size, their pages, and where their content is stored."""
+    """Uploads: their size, concurrency, quota and rate, their pages, and where their
+    content is stored."""
 
     model_config = CONFIG
     upload_max_bytes: int = Field(10 * MIB, ge=1, le=S3_SINGLE_PUT_MAX)
+    # Uploads and downloads running at once in one worker process, in all and per user:
+    # what bounds a worker's memory (docs/api.md, Uploads, has the arithmetic).
+    files_transfers_per_worker: int = Field(16, ge=1)
+    files_transfers_per_user: int = Field(4, ge=1)
+    # The total size of the files one account may upload, and how many uploads it may make.
+    files_quota_bytes_per_user: int = Field(100 * MIB, ge=1)
+    rate_limit_upload_per_account: RateSetting = Rate(60, 3600)
     files_page_size: int = Field(20, ge=1)
     files_max_page_size: int = Field(100, ge=1)
     file_storage: Literal["database", "s3"] = "database"

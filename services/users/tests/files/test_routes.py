@@ -28,7 +28,6 @@ from services.users.tests.support.helpers import (
     assert_json_error,
     bearer,
     count_rows,
-    fail_commits,
     upload,
     uploaded,
 )
@@ -221,7 +220,7 @@ def test_list_pages_with_a_keyset_cursor(client: FlaskClient, member: Member) ->
 
 
 def test_listing_never_reads_file_content(app: Flask, client: FlaskClient, member: Member) -> None:
-    """GET /files queries `files` (and `users`) only: never the blob table."""
+    """GET /files queries `files` (and `users`) only: never the content table."""
     uploaded(client, member, b"content that stays put")
     statements: list[str] = []
     with app.app_context():
@@ -230,7 +229,7 @@ def test_listing_never_reads_file_content(app: Flask, client: FlaskClient, membe
     assert client.get("/files", headers=member.headers).status_code == 200
     listing = [sql for sql in statements if "FROM files" in sql]
     assert listing
-    assert not any("file_blobs" in sql or re.search(r"\bcontent\b", sql) for sql in statements)
+    assert not any("file_chunks" in sql for sql in statements)
 
 
 def _record(statements: list[str]) -> Callable[..., None]:
@@ -472,14 +471,13 @@ def test_failed_commit_leaves_no_row_and_no_content(
     settings: Settings,
     storage_overrides: dict[str, Any],
     request: pytest.FixtureRequest,
-    monkeypatch: pytest.MonkeyPatch,
-    app: Flask,
+    fail_file_commits: Callable[..., None],
 ) -> None:
-    """The commit fails after the content was written: neither row nor blob nor object stays."""
-    fail_commits(app, monkeypatch)
-    assert_json_error(upload(client, member, b"doomed" * 1000), 503)
+    """The commit fails after the content was written: neither row nor chunk nor object stays."""
+    fail_file_commits()
+    assert_json_error(upload(client, member, b"doomed" * 100_000), 503)
     assert count_rows(settings, "files") == 0
-    assert count_rows(settings, "file_blobs") == 0
+    assert count_rows(settings, "file_chunks") == 0
     if storage_overrides:
         bucket: Bucket = request.getfixturevalue("s3_bucket")
         assert bucket.object_keys() == []

@@ -6,7 +6,10 @@ reports an error after it landed) and the orphan-files command.
 """
 
 import re
+import secrets
+import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,22 +20,22 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from users_service.config import Settings
-from users_service.files.storage import build_storage, current_storage
+from users_service.files.storage import build_storage, current_storage, quota
 from users_service.files.storage.s3 import CHUNK_BYTES, ObjectStream, S3Storage
-from users_service.models import StoredFile
+from users_service.models import StoredFile, User
 from users_service.models.database import db
 
 from services.users.tests.support.helpers import (
     Member,
     assert_json_error,
     count_rows,
-    fail_commits,
     upload,
     uploaded,
 )
 from services.users.tests.support.moto_server import Bucket
 
 ENDPOINT_DOWN = EndpointConnectionError(endpoint_url="http://s3.invalid")
+MIB = 1024 * 1024
 
 
 @pytest.fixture
@@ -117,12 +120,12 @@ def test_commit_error_after_the_row_landed_keeps_the_object(
     client: FlaskClient,
     member: Member,
     s3_bucket: Bucket,
+    fail_file_commits: Callable[..., None],
 ) -> None:
     """A commit that reports an error but did happen: the object stays and the upload is a
     success (deleting the object would leave a row without content)."""
-    with pytest.MonkeyPatch.context() as patch:
-        fail_commits(app, patch, lands=True)
-        data = uploaded(client, member, b"landed anyway", name="landed.txt")
+    fail_file_commits(lands=True)
+    data = uploaded(client, member, b"landed anyway", name="landed.txt")
     keys = storage_keys(app)
     assert s3_bucket.object_keys() == keys
     assert len(keys) == 1
@@ -137,12 +140,13 @@ def test_failed_commit_and_failed_cleanup_leave_an_orphan_that_the_command_remov
     settings: Settings,
     s3_bucket: Bucket,
     fake_clock: Any,
+    fail_file_commits: Callable[..., None],
 ) -> None:
     """If S3 is gone too when the compensation runs, the object stays: orphan-files finds
     it once it is older than --min-age-minutes, and deletes it with --delete."""
     uploaded(client, member, b"a healthy file")
     with pytest.MonkeyPatch.context() as patch:
-        fail_commits(app, patch)
+        fail_file_commits()
         patch.setattr(s3_of(app).client, "delete_object", _raise(ENDPOINT_DOWN))
         assert_json_error(upload(client, member, b"orphaned"), 503)
     [kept] = storage_keys(app)
@@ -195,6 +199,29 @@ def test_orphan_files_on_database_storage_finds_none(make_app: Callable[..., Fla
 
 
 # --- keys, streaming, missing objects ---------------------------------------------------------
+
+
+def test_an_upload_streams_to_s3_without_holding_the_file(
+    app: Flask, make_user: Callable[..., User], s3_bucket: Bucket, tmp_path: Path
+) -> None:
+    """One PUT of an 8 MiB spooled file: botocore reads it in pieces (to sign, checksum and
+    send it), so the Python allocations stay far below the file's size."""
+    content = secrets.token_bytes(8 * MIB)
+    spooled_path = tmp_path / "spooled"
+    spooled_path.write_bytes(content)
+    user = make_user()
+    with spooled_path.open("rb") as spooled, app.app_context():
+        record = StoredFile(name="big", size=len(content), content_type="x/y", uploader_id=user.id)
+        tracemalloc.start()
+        try:
+            current_storage().store(db.session, record, spooled, quota.claim(1024 * MIB))
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    [key] = s3_bucket.object_keys()
+    assert s3_bucket.read(key) == content
+    print(f"\nPython allocations while putting 8 MiB: peak {peak / MIB:.2f} MiB")
+    assert peak < 3 * MIB
 
 
 def test_keys_are_fresh_random_and_under_the_prefix(

@@ -24,7 +24,7 @@ OUR_TABLES = {
     "refresh_tokens",
     "rate_limit_counters",
     "files",
-    "file_blobs",
+    "file_chunks",
 }
 USER_INDEXES = {"uq_users_email_lower", "uq_users_username_lower", "ix_users_created_at_id"}
 EXPRESSION_INDEXES = {"uq_users_email_lower", "uq_users_username_lower"}

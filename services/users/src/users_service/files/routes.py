@@ -9,21 +9,59 @@ import logging
 from flask import Blueprint, Response, url_for
 
 from users_service.auth.guards import current_user, login_required
+from users_service.auth.rate_limits import TOO_MANY
 from users_service.config import current_settings
-from users_service.files import downloads, uploads
+from users_service.files import admission, downloads, uploads
 from users_service.files.schemas import FilePublic, FileReply, FilesPageReply, FileUpload
 from users_service.files.storage import StorageUnavailableError, current_storage
+from users_service.files.storage.quota import QuotaExceededError
+from users_service.files.transfers import UserBusyError, WorkerBusyError
 from users_service.meta.openapi import ReplyDoc, documented, form
-from users_service.meta.openapi.standard import STORAGE_DOWN, error_reply, invalid
+from users_service.meta.openapi.standard import RETRY_AFTER, error_reply
 from users_service.models import StoredFile
 from users_service.models.database import db
-from users_service.web.errors import STORAGE_DOWN_MESSAGE, unavailable
+from users_service.web.errors import (
+    RETRY_AFTER_SECONDS,
+    STORAGE_DOWN_MESSAGE,
+    json_error,
+    unavailable,
+)
 from users_service.web.pagination import PageQuery, list_reply
-from users_service.web.wire import reply
+from users_service.web.wire import InvalidReply, reply
 
 log = logging.getLogger(__name__)
 bp = Blueprint("files", __name__, url_prefix="/files")
-TOO_LARGE = invalid(uploads.FILE_TOO_LARGE)
+QUOTA_EXCEEDED = "Storage quota exceeded."
+TOO_MANY_TRANSFERS = "Too many file transfers at once. Try again later."
+BUSY_MESSAGE = "Service busy: too many file transfers at once. Try again shortly."
+TOO_LARGE = ReplyDoc(
+    "The file is larger than UPLOAD_MAX_BYTES, or than the account's quota leaves room for;"
+    " `errors[0].type` is `too_large` or `quota`.",
+    InvalidReply,
+    messages=(uploads.FILE_TOO_LARGE, QUOTA_EXCEEDED),
+)
+UPLOAD_REFUSED = error_reply(
+    "Over RATE_LIMIT_UPLOAD_PER_ACCOUNT, or this user already runs FILES_TRANSFERS_PER_USER"
+    " transfers: wait `Retry-After` seconds.",
+    TOO_MANY,
+    TOO_MANY_TRANSFERS,
+    headers=(RETRY_AFTER,),
+)
+USER_BUSY = error_reply(
+    "This user already runs FILES_TRANSFERS_PER_USER transfers: wait `Retry-After` seconds.",
+    TOO_MANY_TRANSFERS,
+    headers=(RETRY_AFTER,),
+)
+UNAVAILABLE = (
+    "The file storage (S3) cannot be reached, this worker runs FILES_TRANSFERS_PER_WORKER"
+    " transfers already, or (uploads) its temporary space is full: retry after `Retry-After`."
+)
+UPLOAD_UNAVAILABLE = error_reply(
+    UNAVAILABLE, STORAGE_DOWN_MESSAGE, BUSY_MESSAGE, uploads.NO_ROOM, headers=(RETRY_AFTER,)
+)
+DOWNLOAD_UNAVAILABLE = error_reply(
+    UNAVAILABLE, STORAGE_DOWN_MESSAGE, BUSY_MESSAGE, headers=(RETRY_AFTER,)
+)
 CONTENT = ReplyDoc(
     "The file as an attachment (Content-Disposition), with X-Content-Type-Options: nosniff;"
     " active types such as HTML and SVG are sent as application/octet-stream.",
@@ -36,15 +74,26 @@ CONTENT = ReplyDoc(
 @documented(
     "Upload a file",
     body=form(FileUpload),
-    replies={201: FileReply, 413: TOO_LARGE, 503: STORAGE_DOWN},
+    replies={
+        201: FileReply,
+        413: TOO_LARGE,
+        429: UPLOAD_REFUSED,
+        503: UPLOAD_UNAVAILABLE,
+    },
 )
 @login_required
 def upload_file() -> tuple[Response, int, dict[str, str]]:
-    """Store the multipart/form-data part `file` (at most UPLOAD_MAX_BYTES); 201 with its
-    metadata and a Location to download it from."""
-    settings = current_settings()
-    upload = uploads.receive(settings.upload_max_bytes, settings.max_body_bytes)
-    record = uploads.store(db.session, current_storage(), current_user(), upload)
+    """Store the multipart/form-data part `file` (at most UPLOAD_MAX_BYTES, within the
+    account's FILES_QUOTA_BYTES_PER_USER); 201 with its metadata and a Location to download
+    it from."""
+    settings, user = current_settings(), current_user()
+    with admission.transfer_slot(user.id):
+        allowance = admission.admit_upload(db.session, user.id, settings)
+        upload = uploads.receive(settings.upload_max_bytes, settings.max_body_bytes)
+        allowance.check(upload.size)
+        record = uploads.store(
+            db.session, current_storage(), user, upload, settings.files_quota_bytes_per_user
+        )
     body = FileReply(message="File uploaded.", data=FilePublic.model_validate(record))
     response, code = reply(body, 201)
     return response, code, {"Location": url_for("files.download_file", file_id=record.id)}
@@ -64,17 +113,43 @@ def list_files() -> tuple[Response, int]:
     replies={
         200: CONTENT,
         404: error_reply("No such file.", uploads.NO_SUCH_FILE),
-        503: STORAGE_DOWN,
+        429: USER_BUSY,
+        503: DOWNLOAD_UNAVAILABLE,
     },
 )
 @login_required
 def download_file(file_id: str) -> Response:
     """The file's bytes as an attachment, never rendered inline; any unknown id is a 404."""
-    record, chunks = uploads.open_file(db.session, current_storage(), file_id)
-    return downloads.attachment(record, chunks)
+    release = admission.take_slot(current_user().id)
+    try:
+        record, chunks = uploads.open_file(db.session, current_storage(), file_id)
+        response = downloads.attachment(record, chunks)
+    except BaseException:
+        release()
+        raise
+    response.call_on_close(release)  # when the server is done sending, or the client left
+    return response
 
 
 @bp.errorhandler(StorageUnavailableError)
 def storage_unavailable(error: StorageUnavailableError) -> Response:
     log.warning("file storage unavailable: %s", error)
     return unavailable(STORAGE_DOWN_MESSAGE)
+
+
+@bp.errorhandler(UserBusyError)
+def user_busy(error: UserBusyError) -> Response:
+    return json_error(429, TOO_MANY_TRANSFERS, "fail", {"Retry-After": RETRY_AFTER_SECONDS})
+
+
+@bp.errorhandler(WorkerBusyError)
+def worker_busy(error: WorkerBusyError) -> Response:
+    log.warning("file transfers: this worker's %s slots are taken", error)
+    return unavailable(BUSY_MESSAGE)
+
+
+@bp.errorhandler(QuotaExceededError)
+def over_quota(error: QuotaExceededError) -> Response:
+    message = f"the account may store {error.quota_bytes} bytes and has {error.left_bytes} left"
+    problem = {"field": uploads.FIELD, "message": message, "type": "quota"}
+    return json_error(413, QUOTA_EXCEEDED, "fail", errors=[problem])

@@ -6,7 +6,7 @@ from users_service.models.base import Base
 from users_service.models.rate_limit_counter import RateLimitCounter
 from users_service.models.refresh_token import RefreshToken
 from users_service.models.revoked_token import RevokedToken
-from users_service.models.stored_file import FileBlob, StoredFile
+from users_service.models.stored_file import FileChunk, StoredFile
 from users_service.models.user import User
 
 # The tables whose rows mean nothing once expired (see base.Expiring).
@@ -21,7 +21,7 @@ def prune_expired(session: Session) -> dict[str, int]:
 
 __all__ = [
     "Base",
-    "FileBlob",
+    "FileChunk",
     "RateLimitCounter",
     "RefreshToken",
     "RevokedToken",

@@ -2,7 +2,7 @@
 
 Both implementations are shared by every instance by construction (the database they all
 use, or one S3 bucket), and `store` leaves a file's content and its metadata row together,
-or neither.
+or neither. Content goes in and out in pieces: no implementation holds a whole file.
 """
 
 from collections.abc import Iterable, Sequence
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from users_service.config import Settings
 from users_service.files.storage.database import DatabaseStorage
+from users_service.files.storage.quota import Admit
 from users_service.models import StoredFile
 
 EXTENSION_KEY = "users_service.file_storage"
@@ -24,8 +25,9 @@ class StorageUnavailableError(Exception):
 
 
 class Storage(Protocol):
-    def store(self, session: Session, record: StoredFile, content: IO[bytes]) -> None:
-        """Write `content` and commit the new `record`: afterwards both exist, or neither."""
+    def store(self, session: Session, record: StoredFile, content: IO[bytes], admit: Admit) -> None:
+        """Write `content` and commit the new `record`: afterwards both exist, or neither.
+        `admit` may refuse the record; then nothing is left behind either."""
 
     def open(self, session: Session, record: StoredFile) -> Iterable[bytes] | None:
         """The content of a committed record, in chunks; None when it cannot be found."""

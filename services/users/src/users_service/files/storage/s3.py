@@ -1,7 +1,9 @@
 """Content in S3 (or an S3-compatible server), metadata in the database.
 
-An object is written under a fresh random key before its row is committed: if the PUT
-fails, no row is written; if the commit fails, the object is deleted again, unless the row
+An object is written under a fresh random key before its row is committed, with one PUT
+that streams the spooled upload (botocore reads it in pieces; one PUT, so an object is
+there whole or not at all): if the PUT fails, no row is written; if the row is refused
+(quota) or the commit fails, the object is deleted again, unless the row
 is there after all (a commit can fail after the database applied it). A process killed
 between the PUT and the commit leaves an object that no row names; `users-service
 orphan-files` lists such objects and deletes them with --delete.
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from users_service.config import Settings
 from users_service.files.storage import StorageUnavailableError
+from users_service.files.storage.quota import Admit
 from users_service.models import StoredFile
 
 log = logging.getLogger(__name__)
@@ -49,11 +52,13 @@ class S3Storage:
         )
         return cls(client, settings.s3_bucket, settings.s3_prefix)
 
-    def store(self, session: Session, record: StoredFile, content: IO[bytes]) -> None:
+    def store(self, session: Session, record: StoredFile, content: IO[bytes], admit: Admit) -> None:
         key = record.storage_key = f"{self.prefix}{secrets.token_hex(16)}"
         self._put(key, record, content)
-        session.add(record)
         try:
+            session.add(record)
+            session.flush()
+            admit(session, record)  # refused: the object goes again, below
             session.commit()
         except Exception:
             session.rollback()
