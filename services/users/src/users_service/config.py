@@ -144,6 +144,7 @@ class ServingSettings(BaseSettings):
     keepalive_seconds: int = Field(75, ge=1)
     header_timeout_seconds: float = Field(10.0, gt=0)
     body_timeout_seconds: float = Field(60.0, gt=0)
+    send_timeout_seconds: float = Field(30.0, gt=0)
     graceful_timeout_seconds: int = Field(20, ge=1)
 
 

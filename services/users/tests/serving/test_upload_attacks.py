@@ -1,6 +1,7 @@
 """Uploads as an attacker sends them, against a real gunicorn on 127.0.0.1: stalled bodies
 must not take the database pool, a full temporary space is a JSON answer."""
 
+import secrets
 import shlex
 import subprocess
 import time
@@ -16,11 +17,13 @@ from sqlalchemy import create_engine, text
 from users_service.config import Settings, normalize_database_url
 
 from services.users.tests.serving.upload_load import (
+    MIB,
     MULTIPART_TYPE,
     members,
     multipart,
     raw_request,
     request_head,
+    stalled_downloads,
 )
 from services.users.tests.support.gunicorn_server import (
     GUNICORN,
@@ -184,3 +187,44 @@ def _server_on_a_small_tmpfs(env: dict[str, str], tmp_path: Path) -> Iterator[Se
         yield server
     finally:
         stop(process)
+
+
+def test_downloads_nobody_reads_give_their_slots_back_at_the_send_deadline(
+    serve: Serve,
+) -> None:
+    """A client that stops reading a download is cut at SEND_TIMEOUT_SECONDS, so it cannot
+    hold the worker's transfer slots (and so /files) for longer than that."""
+    settings = {
+        "WEB_CONCURRENCY": "1",
+        "FILES_TRANSFERS_PER_WORKER": "2",
+        "FILES_TRANSFERS_PER_USER": "2",
+        "SEND_TIMEOUT_SECONDS": "2",
+    }
+    with serve(**settings) as server:
+        (headers,) = members(server, 1)
+        content = secrets.token_bytes(4 * MIB)  # far more than the socket buffers hold
+        stored = requests.post(
+            f"{server.base_url}/files",
+            files={"file": ("big.bin", content)},
+            headers=headers,
+            timeout=60,
+        )
+        assert stored.status_code == 201, stored.text
+        file_id = stored.json()["data"]["id"]
+        with stalled_downloads(server, [headers], file_id, 2) as lines:
+            assert lines == [b"HTTP/1.1 200 OK"] * 2
+            url = f"{server.base_url}/files/{file_id}"
+            assert requests.get(url, headers=headers, timeout=30).status_code == 429  # both held
+            served = first_download(url, headers, within=30)
+        assert served.content == content
+
+
+def first_download(url: str, headers: dict[str, str], within: float) -> requests.Response:
+    """The first download that gets a slot, trying until `within` seconds have passed."""
+    deadline = time.monotonic() + within
+    while True:
+        reply = requests.get(url, headers=headers, timeout=60)
+        if reply.status_code == 200 or time.monotonic() > deadline:
+            assert reply.status_code == 200, reply.text
+            return reply
+        time.sleep(0.2)

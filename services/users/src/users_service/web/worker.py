@@ -9,12 +9,16 @@ phase, after which the worker stops reading and closes it:
 - between keep-alive requests it may stay idle for KEEPALIVE_SECONDS (above the ALB's idle
   timeout), and once a request's first byte arrives its headers must follow within
   HEADER_TIMEOUT_SECONDS;
-- once the application runs, the whole body must arrive within BODY_TIMEOUT_SECONDS.
+- once the application runs, the whole body must arrive within BODY_TIMEOUT_SECONDS;
+- each part of a reply must be taken by the client within SEND_TIMEOUT_SECONDS, or a client
+  that stops reading a download would hold its slot (and a transfer slot) for good.
 
 A read past its deadline sees the end of the stream: gunicorn closes the connection, and a
-body cut short is the application's `400 Invalid payload.`
+body cut short is the application's `400 Invalid payload.` A send past its deadline ends the
+connection as if the client had gone.
 """
 
+import errno
 import json
 import time
 from typing import Any
@@ -26,13 +30,23 @@ from gunicorn.workers.ggevent import GeventWorker
 from users_service.config import load_settings
 
 
-class DeadlineSocket:
-    """The client socket as gunicorn reads it, each read bounded by the current deadline."""
+class ClientStoppedReadingError(OSError):
+    """A reply's part waited SEND_TIMEOUT_SECONDS for the client: treated as a client gone."""
 
-    def __init__(self, sock: Any, header_seconds: float, idle_seconds: float) -> None:
+    def __init__(self, seconds: float) -> None:
+        super().__init__(errno.EPIPE, f"the client took no data for {seconds:g} s")
+
+
+class DeadlineSocket:
+    """The client socket as gunicorn reads and writes it, each call bounded by a deadline."""
+
+    def __init__(
+        self, sock: Any, header_seconds: float, idle_seconds: float, send_seconds: float
+    ) -> None:
         self._sock = sock
         self._header_seconds = header_seconds
         self._idle_seconds = idle_seconds
+        self._send_seconds = send_seconds
         self._awaiting_request = True
         self._deadline = time.monotonic() + header_seconds
         self._expired = False
@@ -55,6 +69,19 @@ class DeadlineSocket:
         self._expired = True
         return b""
 
+    def sendall(self, data: bytes) -> None:
+        with self._send_deadline():
+            self._sock.sendall(data)
+
+    def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
+        with self._send_deadline():
+            sent: int = self._sock.sendfile(file, offset, count)
+            return sent
+
+    def _send_deadline(self) -> Any:
+        failure = ClientStoppedReadingError(self._send_seconds)
+        return gevent.Timeout(self._send_seconds, failure)
+
     def start_body(self, body_seconds: float) -> None:
         self._deadline = time.monotonic() + body_seconds
 
@@ -73,6 +100,7 @@ class DeadlineGeventWorker(GeventWorker):  # type: ignore[misc]
         settings = load_settings()
         self.header_seconds = settings.header_timeout_seconds
         self.body_seconds = settings.body_timeout_seconds
+        self.send_seconds = settings.send_timeout_seconds
         super().init_process()
 
     def timeout_ctx(self) -> Any:
@@ -80,7 +108,7 @@ class DeadlineGeventWorker(GeventWorker):  # type: ignore[misc]
 
     def handle(self, listener: Any, client: Any, addr: Any) -> None:
         client.setblocking(1)
-        wrapped = DeadlineSocket(client, self.header_seconds, self.cfg.keepalive)
+        wrapped = DeadlineSocket(client, self.header_seconds, self.cfg.keepalive, self.send_seconds)
         super(GeventWorker, self).handle(listener, wrapped, addr)
 
     def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> Any:
