@@ -127,19 +127,3 @@ def assert_json_error(reply: TestResponse, code: int) -> dict[str, object]:
     assert isinstance(body["message"], str)
     assert body["message"]
     return body
-
-
-def fail_commits(app: Flask, patch: Any, *, lands: bool = False) -> None:
-    """Make every COMMIT of `app`'s engine raise the driver's OperationalError: before the
-    database applied it, or with `lands` after (a reply lost on the way back). `patch` is
-    a pytest MonkeyPatch, which undoes this."""
-    with app.app_context():
-        dialect = db.engine.dialect
-    real_commit = dialect.do_commit
-
-    def do_commit(connection: Any) -> None:
-        if lands:
-            real_commit(connection)
-        raise dialect.loaded_dbapi.OperationalError("injected: connection lost at COMMIT")
-
-    patch.setattr(dialect, "do_commit", do_commit)
