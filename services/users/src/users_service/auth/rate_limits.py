@@ -41,20 +41,26 @@ def digest(subject: str) -> str:
     return hashlib.sha256(subject.encode(errors="surrogatepass")).hexdigest()[:DIGEST_LENGTH]
 
 
-def limit_client(action: str) -> None:
-    """Count this request against the client address; 429 when over budget."""
+def limit_request(action: str, account: str | None = None) -> None:
+    """Count this request against the client address and, when given, the account
+    (canonical email, or user id); 429 when either is spent, having written nothing."""
     settings = current_settings()
-    if settings.rate_limits_enabled:
-        _spend(f"{action}:ip", client_address(), getattr(settings, f"rate_limit_{action}_per_ip"))
-
-
-def limit_account(action: str, account: str) -> None:
-    """Count this request against the account (canonical email, or user id); 429 when over
-    budget. Called after limit_client, so a client already refused by address does not also
-    spend the account's budget."""
-    settings = current_settings()
-    if settings.rate_limits_enabled:
-        _spend(f"{action}:account", account, getattr(settings, f"rate_limit_{action}_per_account"))
+    if not settings.rate_limits_enabled:
+        return
+    budgets = [(f"{action}:ip", client_address(), getattr(settings, f"rate_limit_{action}_per_ip"))]
+    if account is not None:
+        rate = getattr(settings, f"rate_limit_{action}_per_account")
+        budgets.append((f"{action}:account", account, rate))
+    counted = [
+        (_bucket(scope, subject), Window.of(rate), rate.limit) for scope, subject, rate in budgets
+    ]
+    for bucket, window, limit in counted:  # every budget read before any is spent
+        if RateLimitCounter.hits_in(db.session, bucket, window.start) >= limit:
+            raise window.refusal()
+    for bucket, window, limit in counted:
+        if not window.hit(bucket, limit):  # spent meanwhile by a concurrent request
+            raise window.refusal()
+    db.session.commit()
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,8 @@ class LoginLimits:
 
     def check(self, last_login_from: str | None) -> None:
         """429 when this address has failed too often at the account, or, unless it is where
-        the account last logged in, when all addresses together have."""
+        the account last logged in, when all addresses together have. Called before the
+        address's own budget is spent, so that a refusal writes nothing."""
         if not current_settings().rate_limits_enabled:
             return
         for scope, subject, rate in self._budgets():
@@ -127,12 +134,3 @@ class Window:
 
 def _bucket(scope: str, subject: str) -> str:
     return f"{scope}:{digest(subject)}"
-
-
-def _spend(scope: str, subject: str, rate: Rate) -> None:
-    """Count one request; 429, writing nothing, when the window already holds the limit."""
-    bucket, window = _bucket(scope, subject), Window.of(rate)
-    over = RateLimitCounter.hits_in(db.session, bucket, window.start) >= rate.limit
-    if over or not window.hit(bucket, rate.limit):
-        raise window.refusal()
-    db.session.commit()

@@ -15,7 +15,7 @@ from users_service.auth.guards import (
     token_refused,
 )
 from users_service.auth.passwords import current_hasher
-from users_service.auth.rate_limits import LoginLimits, limit_account, limit_client
+from users_service.auth.rate_limits import LoginLimits, limit_request
 from users_service.auth.schemas import Login, TokenPairReply, TokenRefresh
 from users_service.auth.signing_key import current_signing_key
 from users_service.auth.token_families import Signer, TokenPair
@@ -71,8 +71,7 @@ def register() -> tuple[Response, int]:
     Passwords are PASSWORD_MIN_LENGTH (8) to PASSWORD_MAX_LENGTH (1024) characters and not
     only white space. Limited per client address and per email."""
     data = parse_body(UserCreate, context=current_settings())
-    limit_client("register")
-    limit_account("register", identities.email_key(data.email))
+    limit_request("register", identities.email_key(data.email))
     try:
         user = accounts.create_user(db.session, current_hasher(), **data.model_dump())
     except accounts.DuplicateUserError as error:
@@ -94,10 +93,10 @@ def login() -> tuple[Response, int]:
     Limited per client address (every attempt), and in failed attempts per email from this
     address and per email from all addresses but the one it last logged in from."""
     credentials = parse_body(Login)
-    limit_client("login")
     limits = LoginLimits.of(identities.email_key(credentials.email))
     account = accounts.find_by_key(db.session, limits.account)
     limits.check(account.last_login_from if account else None)
+    limit_request("login")
     user = accounts.authenticate(db.session, current_hasher(), account, credentials.password)
     if user is None:
         limits.count_failure()
@@ -118,10 +117,8 @@ def refresh() -> tuple[Response, int]:
     spent one revokes its whole session (every token issued since that login). Limited per
     client address and per user."""
     token = parse_body(TokenRefresh).refresh_token
-    limit_client("refresh")
     owner = token_families.owner_of(db.session, token)
-    if owner is not None:
-        limit_account("refresh", str(owner))
+    limit_request("refresh", None if owner is None else str(owner))
     try:
         pair = token_families.rotate(db.session, _signer(), token)
     except TokenError as error:
