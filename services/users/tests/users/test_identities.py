@@ -71,25 +71,23 @@ ACCEPTED_USERNAMES = [
 ]
 
 
-@pytest.mark.parametrize(("first", "second"), SAME_USERNAMES.values(), ids=SAME_USERNAMES)
-def test_identical_looking_usernames_are_one_account(
-    post_user: UserPoster, first: str, second: str
-) -> None:
-    assert post_user(register_body(1, username=first)).status_code == 201
-    reply = post_user(register_body(2, username=second))
-    assert reply.status_code == 400
-    message = DUPLICATE_REPLIES[(post_user.path, "username")]
-    assert reply.get_json() == {"status": post_user.status, "message": message}
+SAME_IDENTITIES = [
+    *[
+        pytest.param("username", *pair, id=f"username, {name}")
+        for name, pair in SAME_USERNAMES.items()
+    ],
+    *[pytest.param("email", *pair, id=f"email, {name}") for name, pair in SAME_EMAILS.items()],
+]
 
 
-@pytest.mark.parametrize(("first", "second"), SAME_EMAILS.values(), ids=SAME_EMAILS)
-def test_identical_looking_emails_are_one_account(
-    post_user: UserPoster, first: str, second: str
+@pytest.mark.parametrize(("field", "first", "second"), SAME_IDENTITIES)
+def test_identical_looking_names_are_one_account(
+    post_user: UserPoster, field: str, first: str, second: str
 ) -> None:
-    assert post_user(register_body(1, email=first)).status_code == 201
-    reply = post_user(register_body(2, email=second))
+    assert post_user(register_body(1, **{field: first})).status_code == 201
+    reply = post_user(register_body(2, **{field: second}))
     assert reply.status_code == 400
-    message = DUPLICATE_REPLIES[(post_user.path, "email")]
+    message = DUPLICATE_REPLIES[(post_user.path, field)]
     assert reply.get_json() == {"status": post_user.status, "message": message}
 
 
