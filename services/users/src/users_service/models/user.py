@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from users_service.models import clock
 from users_service.models.base import Base, UTCDateTime
+from users_service.models.identity_keys import canonical, email_key, key_of
 
 USERNAME_MAX = 128
 EMAIL_MAX = 254
@@ -19,9 +20,11 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(USERNAME_MAX))
     email: Mapped[str] = mapped_column(String(EMAIL_MAX))
-    # The canonical forms (users/identities.py) that uniqueness and logins compare.
-    username_key: Mapped[str] = mapped_column(String(USERNAME_MAX))
-    email_key: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    # The canonical forms (identity_keys.py) that uniqueness and logins compare.
+    username_key: Mapped[str] = mapped_column(
+        String(USERNAME_MAX), default=key_of("username", canonical)
+    )
+    email_key: Mapped[str] = mapped_column(String(EMAIL_MAX), default=key_of("email", email_key))
     # Where the last successful login came from: the distributed login budget never refuses it.
     last_login_from: Mapped[str | None] = mapped_column(String(DIGEST_LENGTH), nullable=True)
     password_hash: Mapped[str] = mapped_column("password", String(255))

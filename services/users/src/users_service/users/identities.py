@@ -1,12 +1,7 @@
 """The one canonical form of usernames and emails, and the names an account may not take.
 
-Uniqueness, logins and the per-account rate limits all compare canonical keys, computed
-here in Python so that SQLite and PostgreSQL agree: NFKC (a fullwidth `bob` is `bob`),
-without default-ignorable code points, then case folding (`Émile` is `émile`, `ß` is
-`ss`), then NFKC again (folding can leave a string unnormalised), with runs of white space
-as one space. Emails are first normalised
-as email-validator does at registration (NFC local part, lower-case Unicode domain, so an
-NFD or punycode spelling finds the account).
+Uniqueness, logins and the per-account rate limits all compare the canonical keys that
+the users table stores (models/identity_keys.py says how they are computed).
 
 Refused in new names: invisible code points (controls, format characters, Unicode's
 default-ignorables such as U+200B and the Hangul fillers), unassigned and private-use
@@ -17,64 +12,23 @@ scripts that are not written together (see scripts.py).
 import unicodedata
 from dataclasses import dataclass
 
-from email_validator import EmailNotValidError, validate_email
-
+from users_service.models.identity_keys import UNSEEN, canonical, email_key
 from users_service.models.text import INVISIBLE_CATEGORIES
 from users_service.models.user import EMAIL_MAX, USERNAME_MAX
 from users_service.users.scripts import mixes_scripts
 
 REFUSED_CATEGORIES = INVISIBLE_CATEGORIES | {"Co", "Cn"}  # plus private use, unassigned
-# Default_Ignorable_Code_Point (Unicode's DerivedCoreProperties.txt): never rendered.
-DEFAULT_IGNORABLE = (
-    (0x00AD, 0x00AD),
-    (0x034F, 0x034F),
-    (0x061C, 0x061C),
-    (0x115F, 0x1160),
-    (0x17B4, 0x17B5),
-    (0x180B, 0x180F),
-    (0x200B, 0x200F),
-    (0x202A, 0x202E),
-    (0x2060, 0x206F),
-    (0x3164, 0x3164),
-    (0xFE00, 0xFE0F),
-    (0xFEFF, 0xFEFF),
-    (0xFFA0, 0xFFA0),
-    (0xFFF0, 0xFFF8),
-    (0x1BCA0, 0x1BCA3),
-    (0x1D173, 0x1D17A),
-    (0xE0000, 0xE0FFF),
-)
-# Removed from keys, as Unicode's NFKC_Casefold does: `admin` + U+3164 is `admin`.
-UNSEEN = dict.fromkeys(code for first, last in DEFAULT_IGNORABLE for code in range(first, last + 1))
 # Drawn as blank although they are not spaces (braille blank, null notehead, Khitan filler).
 BLANK_GLYPHS = frozenset("\u2800\U0001d159\U00016fe4")
+
+
+__all__ = ["IdentityKeys", "canonical", "email_key", "email_problem", "keys_of", "username_problem"]
 
 
 @dataclass(frozen=True)
 class IdentityKeys:
     username: str
     email: str
-
-
-def canonical(text: str) -> str:
-    """NFKC, without default-ignorables, case folding, NFKC; white-space runs as one space,
-    none at either end."""
-    visible = unicodedata.normalize("NFKC", text).translate(UNSEEN)
-    folded = unicodedata.normalize("NFKC", visible.casefold())
-    return " ".join(folded.split())
-
-
-def normalized_email(email: str) -> str:
-    """The address as registration stores it; anything email-validator refuses, as given
-    (no account can have it, and its key still names one rate-limit bucket)."""
-    try:
-        return validate_email(email, check_deliverability=False).normalized
-    except EmailNotValidError:
-        return email
-
-
-def email_key(email: str) -> str:
-    return canonical(normalized_email(email))
 
 
 def keys_of(username: str, email: str) -> IdentityKeys:
