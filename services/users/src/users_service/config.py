@@ -113,6 +113,11 @@ class AuthSettings(BaseSettings):
     admin_email: str | None = None
     admin_password: SecretStr | None = None
 
+    def rate(self, action: str, scope: Literal["ip", "account"]) -> Rate:
+        """`RATE_LIMIT_<ACTION>_PER_<SCOPE>` of login, register or refresh."""
+        rate: Rate = getattr(self, f"rate_limit_{action}_per_{scope}")
+        return rate
+
 
 class HttpSettings(BaseSettings):
     """Requests and replies: sizes, pages, CORS, and which proxies to believe."""

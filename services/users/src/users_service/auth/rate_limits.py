@@ -47,19 +47,14 @@ def limit_request(action: str, account: str | None = None) -> None:
     settings = current_settings()
     if not settings.rate_limits_enabled:
         return
-    budgets = [(f"{action}:ip", client_address(), getattr(settings, f"rate_limit_{action}_per_ip"))]
+    budgets = [Budget.of(f"{action}:ip", client_address(), settings.rate(action, "ip"))]
     if account is not None:
-        rate = getattr(settings, f"rate_limit_{action}_per_account")
-        budgets.append((f"{action}:account", account, rate))
-    counted = [
-        (_bucket(scope, subject), Window.of(rate), rate.limit) for scope, subject, rate in budgets
-    ]
-    for bucket, window, limit in counted:  # every budget read before any is spent
-        if RateLimitCounter.hits_in(db.session, bucket, window.start) >= limit:
-            raise window.refusal()
-    for bucket, window, limit in counted:
-        if not window.hit(bucket, limit):  # spent meanwhile by a concurrent request
-            raise window.refusal()
+        budgets.append(Budget.of(f"{action}:account", account, settings.rate(action, "account")))
+    for budget in budgets:  # every budget read before any is spent
+        budget.refuse_if_spent()
+    for budget in budgets:
+        if not budget.spend():  # spent meanwhile by a concurrent request
+            raise budget.window.refusal()
     db.session.commit()
 
 
@@ -78,35 +73,28 @@ class LoginLimits:
         """429 when this address has failed too often at the account, or, unless it is where
         the account last logged in, when all addresses together have. Called before the
         address's own budget is spent, so that a refusal writes nothing."""
-        if not current_settings().rate_limits_enabled:
-            return
-        for scope, subject, rate in self._budgets():
-            if scope == "login:account" and last_login_from == self.address:
-                continue
-            window = Window.of(rate)
-            if (
-                RateLimitCounter.hits_in(db.session, _bucket(scope, subject), window.start)
-                >= rate.limit
-            ):
-                raise window.refusal()
+        if current_settings().rate_limits_enabled:
+            from_here, from_anywhere = self._budgets()
+            from_here.refuse_if_spent()
+            if last_login_from != self.address:
+                from_anywhere.refuse_if_spent()
 
     def count_failure(self) -> None:
         """Spend one failure of each budget (committed)."""
         if current_settings().rate_limits_enabled:
-            for scope, subject, rate in self._budgets():
-                Window.of(rate).hit(_bucket(scope, subject), rate.limit)
+            for budget in self._budgets():
+                budget.spend()
             db.session.commit()
 
-    def _budgets(self) -> list[tuple[str, str, Rate]]:
+    def _budgets(self) -> tuple["Budget", "Budget"]:
         settings = current_settings()
-        return [
-            (
-                "login:account-ip",
-                f"{self.account}\n{self.address}",
-                settings.rate_limit_login_per_account,
+        pair = f"{self.account}\n{self.address}"  # canonical keys hold no line break
+        return (
+            Budget.of("login:account-ip", pair, settings.rate_limit_login_per_account),
+            Budget.of(
+                "login:account", self.account, settings.rate_limit_login_per_account_all_addresses
             ),
-            ("login:account", self.account, settings.rate_limit_login_per_account_all_addresses),
-        ]
+        )
 
 
 @dataclass(frozen=True)
@@ -121,9 +109,6 @@ class Window:
         start = int(clock.now().timestamp()) // rate.period_seconds * rate.period_seconds
         return cls(start, datetime.fromtimestamp(start + rate.period_seconds, UTC))
 
-    def hit(self, bucket: str, limit: int) -> bool:
-        return RateLimitCounter.hit(db.session, bucket, self.start, self.end, limit)
-
     def refusal(self) -> ApiError:
         """The 429; the session's transaction is dropped, so nothing this request did is
         written."""
@@ -132,5 +117,24 @@ class Window:
         return ApiError(429, TOO_MANY, "fail", headers={"Retry-After": str(retry_after)})
 
 
-def _bucket(scope: str, subject: str) -> str:
-    return f"{scope}:{digest(subject)}"
+@dataclass(frozen=True)
+class Budget:
+    """One bucket's allowance in the current window of its rate."""
+
+    bucket: str
+    limit: int
+    window: Window
+
+    @classmethod
+    def of(cls, scope: str, subject: str, rate: Rate) -> "Budget":
+        return cls(f"{scope}:{digest(subject)}", rate.limit, Window.of(rate))
+
+    def refuse_if_spent(self) -> None:
+        """429 when the window already holds the limit (a read: nothing is written)."""
+        if RateLimitCounter.hits_in(db.session, self.bucket, self.window.start) >= self.limit:
+            raise self.window.refusal()
+
+    def spend(self) -> bool:
+        """Count one request; False when the limit was reached meanwhile (nothing counted)."""
+        window = self.window
+        return RateLimitCounter.hit(db.session, self.bucket, window.start, window.end, self.limit)
