@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from users_service.config import normalize_database_url
 from users_service.models import User
+from users_service.models.user import EMAIL_MAX, USERNAME_MAX
 from users_service.users.identities import IdentityKeys, keys_of
 
 
@@ -30,9 +31,9 @@ def import_reference_users(session: Session, source_url: str) -> ImportReport:
     for row in _reference_rows(source_url):
         identity = keys_of(row["username"], row["email"])
         keys = {("id", row["id"]), ("email", identity.email), ("username", identity.username)}
-        clash = keys & taken
-        if clash:
-            report.skipped.append(f"{row['email']}: {', '.join(sorted(k for k, _ in clash))} taken")
+        problem = _too_long(identity) or _taken(keys & taken)
+        if problem:
+            report.skipped.append(f"{row['email']}: {problem}")
             continue
         session.add(_user_from(row, identity))
         taken |= keys
@@ -40,6 +41,16 @@ def import_reference_users(session: Session, source_url: str) -> ImportReport:
     session.commit()
     _advance_id_sequence(session)
     return report
+
+
+def _too_long(identity: IdentityKeys) -> str | None:
+    if len(identity.username) > USERNAME_MAX or len(identity.email) > EMAIL_MAX:
+        return "username or email too long once normalised"
+    return None
+
+
+def _taken(clash: set[tuple[str, object]]) -> str | None:
+    return f"{', '.join(sorted(kind for kind, _ in clash))} taken" if clash else None
 
 
 def _reference_rows(source_url: str) -> list[dict[str, Any]]:
