@@ -10,8 +10,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import argon2
-import bcrypt
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -20,6 +18,7 @@ from sqlalchemy import event
 from users_service.models import User
 from users_service.models.database import db
 
+from services.users.tests.auth.test_login import VerificationCounter
 from services.users.tests.auth.test_passwords import legacy_bcrypt, store_hash
 from services.users.tests.support.helpers import PASSWORD, register_body
 
@@ -27,25 +26,6 @@ PRODUCTION_HASHING = {"argon2_time_cost": 2, "argon2_memory_kib": 19456, "argon2
 WRONG = "wrong password!"
 ROUNDS = 9
 IMPORTED_COST = 11  # ~0.25 s per check here, as the finding measured
-
-
-class Checks:
-    """Counts the password checks of each algorithm."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.bcrypt = self.argon2 = 0
-        checkpw, verify = bcrypt.checkpw, argon2.PasswordHasher.verify
-
-        def count_bcrypt(*args: Any) -> bool:
-            self.bcrypt += 1
-            return checkpw(*args)
-
-        def count_argon2(*args: Any, **kwargs: Any) -> Any:
-            self.argon2 += 1
-            return verify(*args, **kwargs)
-
-        monkeypatch.setattr(bcrypt, "checkpw", count_bcrypt)
-        monkeypatch.setattr(argon2.PasswordHasher, "verify", count_argon2)
 
 
 @pytest.fixture
@@ -76,36 +56,37 @@ REFUSALS = {
 
 @pytest.mark.parametrize(("email", "password"), REFUSALS.values(), ids=REFUSALS.keys())
 def test_every_refusal_checks_one_hash_of_each_kind_while_imported_hashes_remain(
+    app: Flask,
     client: FlaskClient,
     accounts: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
     email: str,
     password: str,
 ) -> None:
-    checks = Checks(monkeypatch)
+    checks = VerificationCounter(app, monkeypatch)
     assert log_in(client, email, password) == 404
-    assert (checks.bcrypt, checks.argon2) == (1, 1)
+    assert (checks.bcrypt_check, checks.argon2_verify) == (1, 1)
 
 
 def test_without_imported_hashes_a_refusal_is_one_argon2_check(
-    client: FlaskClient, make_user: Callable[..., User], monkeypatch: pytest.MonkeyPatch
+    app: Flask, client: FlaskClient, make_user: Callable[..., User], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user = make_user()
-    checks = Checks(monkeypatch)
+    checks = VerificationCounter(app, monkeypatch)
     assert log_in(client, user.email, WRONG) == 404
     assert log_in(client, "nobody@example.com", PASSWORD) == 404
-    assert (checks.bcrypt, checks.argon2) == (0, 2)
+    assert (checks.bcrypt_check, checks.argon2_verify) == (0, 2)
 
 
 def test_an_imported_account_still_logs_in_and_is_migrated(
     app: Flask, client: FlaskClient, accounts: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A success pays no dummy: one bcrypt check, then the argon2id hash that replaces it."""
-    checks = Checks(monkeypatch)
+    checks = VerificationCounter(app, monkeypatch)
     assert log_in(client, accounts["imported"], PASSWORD) == 200
-    assert (checks.bcrypt, checks.argon2) == (1, 0)
+    assert (checks.bcrypt_check, checks.argon2_verify) == (1, 0)
     assert log_in(client, accounts["imported"], PASSWORD) == 200
-    assert checks.bcrypt == 1
+    assert checks.bcrypt_check == 1
 
 
 def test_whether_imported_hashes_remain_is_not_asked_per_login(
