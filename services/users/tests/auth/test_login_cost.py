@@ -124,7 +124,6 @@ def _median_seconds(client: FlaskClient, cases: dict[str, tuple[str, str]]) -> d
     return {name: statistics.median(times) for name, times in durations.items()}
 
 
-@pytest.mark.reference_defect("bcrypt at 13 rounds; imported accounts are still bcrypt here")
 def test_an_imported_account_cannot_be_told_by_the_time_of_a_wrong_password(
     app: Flask, make_app: Callable[..., Flask]
 ) -> None:
