@@ -103,7 +103,11 @@ class AuthSettings(BaseSettings):
     # Login, register and refresh, per client address and per account (email or user).
     rate_limits_enabled: bool = True
     rate_limit_login_per_ip: RateSetting = Rate(30, 60)
+    # Logins count failures only: per account from one address, and per account from all
+    # addresses (not the one it last logged in from), larger so that one address cannot
+    # spend it: 5 addresses at the first budget to spend the second.
     rate_limit_login_per_account: RateSetting = Rate(10, 60)
+    rate_limit_login_per_account_all_addresses: RateSetting = Rate(50, 60)
     rate_limit_register_per_ip: RateSetting = Rate(20, 3600)
     rate_limit_register_per_account: RateSetting = Rate(5, 3600)
     rate_limit_refresh_per_ip: RateSetting = Rate(120, 60)
@@ -111,6 +115,11 @@ class AuthSettings(BaseSettings):
     admin_username: str | None = None
     admin_email: str | None = None
     admin_password: SecretStr | None = None
+
+    def rate(self, action: str, scope: Literal["ip", "account"]) -> Rate:
+        """`RATE_LIMIT_<ACTION>_PER_<SCOPE>` of login, register or refresh."""
+        rate: Rate = getattr(self, f"rate_limit_{action}_per_{scope}")
+        return rate
 
 
 class HttpSettings(BaseSettings):

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import argon2
+import bcrypt
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -142,31 +143,27 @@ def test_inactive_user_cannot_log_in(client: FlaskClient, make_user: Callable[..
 
 
 class VerificationCounter:
-    """Counts password verifications at the service's hasher and inside argon2, and hashes."""
+    """Counts password verifications at the service's hasher, inside argon2 and bcrypt, and
+    argon2 hashes."""
 
     def __init__(self, app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.service_verify = self.argon2_verify = self.argon2_hash = 0
+        self.service_verify = self.argon2_verify = self.argon2_hash = self.bcrypt_check = 0
         with app.app_context():
             hasher = current_hasher()
-        original_verify = hasher.verify
-        argon2_verify = argon2.PasswordHasher.verify
-        argon2_hash = argon2.PasswordHasher.hash
+        for owner, name, counter in (
+            (hasher, "verify", "service_verify"),
+            (argon2.PasswordHasher, "verify", "argon2_verify"),
+            (argon2.PasswordHasher, "hash", "argon2_hash"),
+            (bcrypt, "checkpw", "bcrypt_check"),
+        ):
+            monkeypatch.setattr(owner, name, self._counted(getattr(owner, name), counter))
 
-        def count_service_verify(*args: Any) -> Any:
-            self.service_verify += 1
-            return original_verify(*args)
+    def _counted(self, original: Callable[..., Any], counter: str) -> Callable[..., Any]:
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            setattr(self, counter, getattr(self, counter) + 1)
+            return original(*args, **kwargs)
 
-        def count_argon2_verify(*args: Any, **kwargs: Any) -> Any:
-            self.argon2_verify += 1
-            return argon2_verify(*args, **kwargs)
-
-        def count_argon2_hash(*args: Any, **kwargs: Any) -> Any:
-            self.argon2_hash += 1
-            return argon2_hash(*args, **kwargs)
-
-        monkeypatch.setattr(hasher, "verify", count_service_verify)
-        monkeypatch.setattr(argon2.PasswordHasher, "verify", count_argon2_verify)
-        monkeypatch.setattr(argon2.PasswordHasher, "hash", count_argon2_hash)
+        return counted
 
     @property
     def counts(self) -> tuple[int, int, int]:

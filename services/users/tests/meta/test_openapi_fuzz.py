@@ -32,7 +32,7 @@ from users_service.config import Settings, current_settings
 from users_service.models import User
 from users_service.models.text import INVISIBLE_CATEGORIES
 from users_service.users import routes as users
-from users_service.users.schemas import Email
+from users_service.users.schemas import Email, Username
 from users_service.web.pagination import BIGINT_MAX, NOT_A_CURSOR, Cursor
 
 from services.users.tests.support.helpers import FAST_HASHING
@@ -83,20 +83,32 @@ SECURED = {
 # Values of the document's own formats, for the rules JSON Schema cannot express; and
 # emails as email-validator accepts them (the `email` format is looser).
 EMAIL = TypeAdapter(Email)
+USERNAME = TypeAdapter(Username)
+# Usernames are in one script (users/scripts.py): text from one block at a time.
+BLOCKS = [(0x20, 0x24F), (0x370, 0x3FF), (0x400, 0x4FF), (0x3040, 0x30FF), (0x4E00, 0x9FFF)]
 
 
-def _accepted_email(text: str) -> bool:
-    try:
-        EMAIL.validate_python(text)
-    except ValidationError:
-        return False
-    return True
+def _accepted(adapter: TypeAdapter[str]) -> Callable[[str], bool]:
+    def accepted(text: str) -> bool:
+        try:
+            adapter.validate_python(text)
+        except ValidationError:
+            return False
+        return True
+
+    return accepted
 
 
-schemathesis.openapi.format("email", st.emails().filter(_accepted_email))
+def _block_text(block: tuple[int, int]) -> st.SearchStrategy[str]:
+    chars = st.characters(
+        min_codepoint=block[0], max_codepoint=block[1], exclude_categories=INVISIBLE_CATEGORIES
+    )
+    return st.text(chars, min_size=1, max_size=128)
+
+
+schemathesis.openapi.format("email", st.emails().filter(_accepted(EMAIL)))
 schemathesis.openapi.format(
-    "username",
-    st.text(st.characters(exclude_categories=INVISIBLE_CATEGORIES), min_size=1, max_size=128),
+    "username", st.sampled_from(BLOCKS).flatmap(_block_text).filter(_accepted(USERNAME))
 )
 schemathesis.openapi.format(
     "page-cursor",

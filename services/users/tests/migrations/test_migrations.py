@@ -26,8 +26,8 @@ OUR_TABLES = {
     "files",
     "file_chunks",
 }
-USER_INDEXES = {"uq_users_email_lower", "uq_users_username_lower", "ix_users_created_at_id"}
-EXPRESSION_INDEXES = {"uq_users_email_lower", "uq_users_username_lower"}
+USER_INDEXES = {"uq_users_email_key", "uq_users_username_key", "ix_users_created_at_id"}
+UNIQUE_INDEXES = {"uq_users_email_key", "uq_users_username_key"}
 
 
 def _index_names(connection: Connection, schema: str | None) -> set[str]:
@@ -70,7 +70,7 @@ def _migration_cycle(settings: Settings, engine: Engine, schema: str | None) -> 
     assert _tables(engine, schema) == OUR_TABLES | {"alembic_version"}
     with engine.connect() as connection:
         assert _index_names(connection, schema) >= USER_INDEXES
-        assert _unique_index_names(connection, schema) >= EXPRESSION_INDEXES
+        assert _unique_index_names(connection, schema) >= UNIQUE_INDEXES
         assert connection.execute(text("SELECT version_num FROM alembic_version")).all() == [
             (HEAD,)
         ]
@@ -186,11 +186,12 @@ def test_upgrade_is_idempotent_and_keeps_data(
 
 
 def test_unique_indexes_are_enforced_case_insensitively(app: Flask) -> None:
-    """The migrated uq_users_* indexes refuse the same email or username in another case."""
+    """The migrated uq_users_* indexes refuse the same email or username in another case
+    (the keys are the canonical forms that users/identities.py computes)."""
     with app.app_context(), db.engine.connect() as connection:
         insert = text(
-            "INSERT INTO users (username, email, password, active, admin, created_at) "
-            "VALUES (:u, :e, 'x', :t, :f, :c)"
+            "INSERT INTO users (username, email, username_key, email_key, password, active, "
+            "admin, created_at) VALUES (:u, :e, lower(:u), lower(:e), 'x', :t, :f, :c)"
         )
         values = {"t": True, "f": False, "c": "2026-01-01 00:00:00"}
         connection.execute(insert, {"u": "Alice", "e": "alice@example.com", **values})

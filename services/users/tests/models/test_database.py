@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -96,3 +97,36 @@ def test_libpq_is_handed_the_resolved_address(
         engine.dispose()
     assert parameters["host"] == "localhost"
     assert parameters["hostaddr"] in {"127.0.0.1", "::1"}
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_a_new_sqlite_file_is_readable_by_its_owner_only(
+    make_settings: MakeSettings, tmp_path: Path
+) -> None:
+    """Defect: var/users.sqlite3 (password hashes) was world-readable. The app creates the
+    file before SQLite or a migration does, 0600, and SQLite gives its WAL files that mode."""
+    path = tmp_path / "fresh" / "users.sqlite3"
+    engine = build_engine(make_settings(database_url=f"sqlite:///{path}"))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE t (x INTEGER)"))
+            connection.execute(text("INSERT INTO t VALUES (1)"))
+        companions = [p for p in path.parent.iterdir() if p.name.startswith(path.name)]
+        assert {p.name for p in companions} >= {"users.sqlite3", "users.sqlite3-wal"}
+        assert {p.name: _mode(p) for p in companions} == {p.name: 0o600 for p in companions}
+    finally:
+        engine.dispose()
+
+
+def test_an_existing_readable_sqlite_file_is_made_private(
+    make_settings: MakeSettings, tmp_path: Path
+) -> None:
+    path = tmp_path / "users.sqlite3"
+    for name in (path, tmp_path / "users.sqlite3-wal"):
+        name.touch()
+        name.chmod(0o644)
+    build_engine(make_settings(database_url=f"sqlite:///{path}")).dispose()
+    assert _mode(path) == _mode(tmp_path / "users.sqlite3-wal") == 0o600

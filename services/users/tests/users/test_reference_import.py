@@ -23,6 +23,8 @@ ROWS = [  # id, username, email, password, active, admin
     (7, "michaelherman", "michael@mherman.org", "herman-pass", True, True),
     (9, "Michael2", "MICHAEL@realpython.com", "other-pass", True, False),  # case duplicate
     (12, "gone", "gone@example.com", "gone-pass", False, False),
+    (13, "\uff2d\uff49\uff43\uff48\uff41\uff45\uff4c", "fw@example.com", "fw-pass", True, False),
+    (14, "\ufdfa" * 10, "long@example.com", "long-pass", True, False),  # 180 once normalised
 ]
 
 
@@ -49,8 +51,10 @@ def run_import(app: Flask, url: str) -> str:
 
 def test_import_keeps_ids_flags_and_timestamps(app: Flask, tmp_path: Path) -> None:
     output = run_import(app, reference_database(tmp_path / "reference.sqlite3"))
-    assert "imported 3 user(s), skipped 1" in output
+    assert "imported 3 user(s), skipped 3" in output
     assert "MICHAEL@realpython.com: email taken" in output
+    assert "fw@example.com: username taken" in output  # fullwidth Michael is michael
+    assert "long@example.com: username or email too long once normalised" in output
     with app.app_context():
         users = {u.id: u for u in db.session.query(User)}
     assert sorted(users) == [3, 7, 12]
@@ -83,4 +87,4 @@ def test_new_users_get_ids_after_the_imported_ones(
 def test_import_twice_skips_everything_the_second_time(app: Flask, tmp_path: Path) -> None:
     url = reference_database(tmp_path / "reference.sqlite3")
     run_import(app, url)
-    assert "imported 0 user(s), skipped 4" in run_import(app, url)
+    assert "imported 0 user(s), skipped 6" in run_import(app, url)

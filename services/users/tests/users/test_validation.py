@@ -6,17 +6,15 @@ Each test runs once per route (the `post_user` fixture).
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from users_service.config import Settings
-from users_service.models import User
 
-from services.users.tests.support.helpers import bearer, register_body
+from services.users.tests.support.helpers import register_body
+from services.users.tests.users.conftest import UserPoster
 
 INVALID = "Invalid payload."
 FIELDS = ("username", "email", "password")
@@ -28,8 +26,6 @@ WRONG_TYPED_VALUES: dict[str, Any] = {
     "dict": {"a": "b"},
     "null": None,
 }
-# (endpoint, expected status word): register answers "error", the admin route "fail".
-ENDPOINTS = [("/auth/register", "error"), ("/users", "fail")]
 NOT_JSON_BODIES: dict[str, tuple[str, str]] = {
     "text_plain": ('{"username": "a", "email": "a@example.com", "password": "x"}', "text/plain"),
     "invalid_json": ("{not json", "application/json"),
@@ -42,37 +38,6 @@ NOT_JSON_BODIES: dict[str, tuple[str, str]] = {
     "empty": ("", "application/json"),
 }
 LONG_EMAIL = "a" * 64 + "@" + ".".join(["b" * 63] * 3) + ".com"  # 260 characters
-
-
-@dataclass
-class UserPoster:
-    """POSTs user-creation bodies to one endpoint; `status` is the word its refusals use."""
-
-    client: FlaskClient
-    path: str
-    status: str
-    headers: dict[str, str]
-
-    def __call__(self, body: Any = None, **kwargs: Any) -> TestResponse:
-        if body is not None:
-            kwargs["json"] = body
-        return self.client.post(self.path, headers=self.headers, **kwargs)
-
-
-@pytest.fixture(params=ENDPOINTS, ids=["register", "admin_create"])
-def post_user(
-    request: pytest.FixtureRequest,
-    client: FlaskClient,
-    make_user: Callable[..., User],
-    login: Callable[..., str],
-) -> UserPoster:
-    """POST a user-creation body to register or (as an admin) to /users."""
-    path, status = request.param
-    headers: dict[str, str] = {}
-    if path == "/users":
-        make_user(username="admin", email="admin@example.com", admin=True)
-        headers = bearer(login("admin@example.com"))
-    return UserPoster(client, path, status, headers)
 
 
 def created(reply: TestResponse) -> bool:

@@ -7,7 +7,12 @@ from typing import Any, TypeVar, cast
 from flask import g, request
 
 from users_service.auth.signing_key import current_signing_key
-from users_service.auth.tokens import TokenClaims, TokenError, decode_access_token
+from users_service.auth.tokens import (
+    TokenClaims,
+    TokenError,
+    account_stamp,
+    decode_access_token,
+)
 from users_service.models import RevokedToken, User
 from users_service.models.database import db
 from users_service.web.errors import ApiError
@@ -94,6 +99,11 @@ def token_refused(error: TokenError) -> ApiError:
 
 def _active_user(claims: TokenClaims) -> User:
     user = db.session.get(User, claims.user_id)
-    if user is None or not user.active:
+    if user is None or not user.active or not _same_account(claims, user):
         raise ApiError(401, UNKNOWN_USER)
     return user
+
+
+def _same_account(claims: TokenClaims, user: User) -> bool:
+    """The token was issued to this account, not to an earlier holder of its id."""
+    return claims.account is None or claims.account == account_stamp(user.created_at)

@@ -1,9 +1,13 @@
 """Argon2id password hashes; the reference's bcrypt hashes are verified and upgraded.
 
-Verification costs the same whether or not the account exists: an unknown email is
-checked against a dummy hash made with the current parameters.
+A refusal costs the same whether or not the account exists: an unknown email is checked
+against a dummy hash made with the current parameters. While imported bcrypt hashes remain
+in the database, every refusal also pays the other algorithm's check (a bcrypt dummy of
+their cost, or an argon2 dummy), so an imported account cannot be told apart by time.
 """
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import bcrypt
@@ -16,13 +20,37 @@ from users_service.config import Settings
 
 BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
 BCRYPT_MAX_BYTES = 72  # what bcrypt (and so the reference) actually hashed
+# The reference used 13. A costlier dummy would make every refused login last seconds, so
+# hashes above this stay distinguishable rather than slow the service down for everyone.
+BCRYPT_DUMMY_MAX_COST = 14
+# How long a worker trusts its answer to "do imported hashes remain?": one query per
+# interval, none per login. An import into a running service is covered within this time.
+LEGACY_RECHECK_SECONDS = 300.0
 EXTENSION_KEY = "users_service.password_hasher"
 
 
 @dataclass(frozen=True)
 class Verification:
     ok: bool
-    new_hash: str | None = None  # set when the stored hash should be replaced
+    # The password matched a hash that should be replaced (bcrypt, or older argon2
+    # parameters); the caller rehashes, only for a login it accepts.
+    outdated: bool = False
+
+
+class LegacyCost:
+    """The bcrypt cost of the imported hashes still stored (None: none remain), read through
+    `fetch` at most once per LEGACY_RECHECK_SECONDS."""
+
+    def __init__(self) -> None:
+        self._cost: int | None = None
+        self._checked_at = -LEGACY_RECHECK_SECONDS
+
+    def get(self, fetch: Callable[[], int | None]) -> int | None:
+        if time.monotonic() - self._checked_at >= LEGACY_RECHECK_SECONDS:
+            cost = fetch()
+            self._cost = None if cost is None else min(cost, BCRYPT_DUMMY_MAX_COST)
+            self._checked_at = time.monotonic()
+        return self._cost
 
 
 class PasswordHasher:
@@ -41,22 +69,49 @@ class PasswordHasher:
         )
         self._threads = NativeThreads(threads)
         self._dummy_hash = self._argon2.hash("dummy password for unknown accounts")
+        self._bcrypt_dummies: dict[int, str] = {}  # by cost, made when first needed
+        self.legacy_cost = LegacyCost()
 
     def hash(self, password: str) -> str:
         result: str = self._threads.run(self._argon2.hash, password)
         return result
 
-    def verify(self, stored_hash: str | None, password: str) -> Verification:
-        """Check a password; `stored_hash=None` (no such user) burns the same time and fails."""
-        if stored_hash is None:
-            self._threads.run(self._argon2_matches, self._dummy_hash, password)
+    def verify(
+        self, stored_hash: str | None, password: str, legacy_cost: int | None = None
+    ) -> Verification:
+        """Check a password; `stored_hash=None` (no such user) burns the same time and fails.
+        `legacy_cost`: see `pay_refusal`, which a failure calls."""
+        matched = self._matches(stored_hash, password)
+        if stored_hash is None or not matched:
+            self.pay_refusal(stored_hash, legacy_cost)
             return Verification(ok=False)
+        bcrypt_hash = stored_hash.startswith(BCRYPT_PREFIXES)
+        return Verification(True, bcrypt_hash or self._argon2.check_needs_rehash(stored_hash))
+
+    def pay_refusal(self, stored_hash: str | None, legacy_cost: int | None) -> None:
+        """While imported bcrypt hashes of cost `legacy_cost` remain, a refusal has checked
+        one algorithm; check a dummy of the other, so that every refusal costs one argon2 and
+        one bcrypt check. With none left (None), nothing: argon2 alone is the cost."""
+        if legacy_cost is None:
+            return
+        if stored_hash is not None and stored_hash.startswith(BCRYPT_PREFIXES):
+            self._threads.run(self._argon2_matches, self._dummy_hash, "")
+        else:
+            self._threads.run(_bcrypt_matches, self._bcrypt_dummy(legacy_cost), "")
+
+    def _matches(self, stored_hash: str | None, password: str) -> bool:
+        if stored_hash is None:  # no such account: the same work, and a refusal
+            self._threads.run(self._argon2_matches, self._dummy_hash, password)
+            return False
         if stored_hash.startswith(BCRYPT_PREFIXES):
-            ok = self._threads.run(_bcrypt_matches, stored_hash, password)
-            return Verification(ok, self.hash(password) if ok else None)
-        ok = self._threads.run(self._argon2_matches, stored_hash, password)
-        needs_rehash = ok and self._argon2.check_needs_rehash(stored_hash)
-        return Verification(ok, self.hash(password) if needs_rehash else None)
+            return bool(self._threads.run(_bcrypt_matches, stored_hash, password))
+        return bool(self._threads.run(self._argon2_matches, stored_hash, password))
+
+    def _bcrypt_dummy(self, cost: int) -> str:
+        if cost not in self._bcrypt_dummies:
+            salt = bcrypt.gensalt(rounds=cost)
+            self._bcrypt_dummies[cost] = self._threads.run(bcrypt.hashpw, b"dummy", salt).decode()
+        return self._bcrypt_dummies[cost]
 
     def _argon2_matches(self, stored_hash: str, password: str) -> bool:
         try:

@@ -15,7 +15,7 @@ from users_service.auth.guards import (
     token_refused,
 )
 from users_service.auth.passwords import current_hasher
-from users_service.auth.rate_limits import limit_account, limit_client
+from users_service.auth.rate_limits import LoginLimits, limit_request
 from users_service.auth.schemas import Login, TokenPairReply, TokenRefresh
 from users_service.auth.signing_key import current_signing_key
 from users_service.auth.token_families import Signer, TokenPair
@@ -24,7 +24,7 @@ from users_service.config import current_settings
 from users_service.meta.openapi import ReplyDoc, documented
 from users_service.meta.openapi.standard import RATE_LIMITED, error_reply
 from users_service.models.database import db
-from users_service.users import accounts
+from users_service.users import accounts, identities
 from users_service.users.schemas import UserCreate, UserPrivate, UserPrivateReply
 from users_service.web.errors import ApiError
 from users_service.web.wire import Message, parse_body, reply
@@ -67,17 +67,16 @@ def _pair_reply(message: str, pair: TokenPair, code: int = 200) -> tuple[Respons
 def register() -> tuple[Response, int]:
     """Create an account; reply with an access token and a refresh token.
 
-    Usernames and emails are unique case-insensitively. Passwords are PASSWORD_MIN_LENGTH (8)
-    to PASSWORD_MAX_LENGTH (1024) characters and not only white space. Limited per client
-    address and per email."""
+    Usernames and emails are unique in their canonical form (NFKC and case folding).
+    Passwords are PASSWORD_MIN_LENGTH (8) to PASSWORD_MAX_LENGTH (1024) characters and not
+    only white space. Limited per client address and per email."""
     data = parse_body(UserCreate, context=current_settings())
-    limit_client("register")
-    limit_account("register", data.email)
+    limit_request("register", identities.email_key(data.email))
     try:
         user = accounts.create_user(db.session, current_hasher(), **data.model_dump())
     except accounts.DuplicateUserError as error:
         raise ApiError(400, USER_EXISTS) from error
-    pair = token_families.start(db.session, _signer(), user.id)
+    pair = token_families.start(db.session, _signer(), user)
     return _pair_reply("Successfully registered.", pair, 201)
 
 
@@ -91,16 +90,19 @@ def login() -> tuple[Response, int]:
     """Exchange email and password for an access token and a refresh token.
 
     An unknown email, a wrong password and an inactive account all answer the same 404.
-    Limited per client address and per email."""
+    Limited per client address (every attempt), and in failed attempts per email from this
+    address and per email from all addresses but the one it last logged in from."""
     credentials = parse_body(Login)
-    limit_client("login")
-    limit_account("login", credentials.email)
-    user = accounts.authenticate(
-        db.session, current_hasher(), credentials.email, credentials.password
-    )
+    limits = LoginLimits.of(identities.email_key(credentials.email))
+    account = accounts.find_by_key(db.session, limits.account)
+    limits.check(account.last_login_from if account else None)
+    limit_request("login")
+    user = accounts.authenticate(db.session, current_hasher(), account, credentials.password)
     if user is None:
+        limits.count_failure()
         raise ApiError(404, NO_SUCH_USER)
-    pair = token_families.start(db.session, _signer(), user.id)
+    accounts.record_login(user, limits.address)
+    pair = token_families.start(db.session, _signer(), user)
     return _pair_reply("Successfully logged in.", pair)
 
 
@@ -115,10 +117,8 @@ def refresh() -> tuple[Response, int]:
     spent one revokes its whole session (every token issued since that login). Limited per
     client address and per user."""
     token = parse_body(TokenRefresh).refresh_token
-    limit_client("refresh")
     owner = token_families.owner_of(db.session, token)
-    if owner is not None:
-        limit_account("refresh", str(owner))
+    limit_request("refresh", None if owner is None else str(owner))
     try:
         pair = token_families.rotate(db.session, _signer(), token)
     except TokenError as error:

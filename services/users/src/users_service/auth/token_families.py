@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from users_service.auth.tokens import TokenClaims, TokenError, issue_access_token
+from users_service.auth.tokens import TokenClaims, TokenError, account_stamp, issue_access_token
 from users_service.config import Settings
 from users_service.models import RefreshToken, RevokedToken, User, clock
 
@@ -30,9 +30,9 @@ class Signer:
     key: str
 
 
-def start(session: Session, signer: Signer, user_id: int) -> TokenPair:
+def start(session: Session, signer: Signer, user: User) -> TokenPair:
     """A new family: one refresh token (stored) and one access token."""
-    return _issue(session, signer, user_id, uuid.uuid4().hex)
+    return _issue(session, signer, user, uuid.uuid4().hex)
 
 
 def owner_of(session: Session, refresh_token: str) -> int | None:
@@ -60,7 +60,7 @@ def rotate(session: Session, signer: Signer, refresh_token: str) -> TokenPair:
         _revoke_family(session, signer, row.family)
         session.commit()
         raise TokenError()
-    return _issue(session, signer, row.user_id, row.family)
+    return _issue(session, signer, user, row.family)
 
 
 def end(session: Session, signer: Signer, claims: TokenClaims) -> None:
@@ -71,11 +71,17 @@ def end(session: Session, signer: Signer, claims: TokenClaims) -> None:
     session.commit()
 
 
-def _issue(session: Session, signer: Signer, user_id: int, family: str) -> TokenPair:
+def _issue(session: Session, signer: Signer, user: User, family: str) -> TokenPair:
     settings = signer.settings
-    refresh = RefreshToken.issue(session, user_id, family, settings.refresh_token_ttl_seconds)
+    refresh = RefreshToken.issue(session, user.id, family, settings.refresh_token_ttl_seconds)
     session.commit()
-    access = issue_access_token(user_id, signer.key, settings.access_token_ttl_seconds, family)
+    access = issue_access_token(
+        user.id,
+        signer.key,
+        settings.access_token_ttl_seconds,
+        family,
+        account=account_stamp(user.created_at),
+    )
     return TokenPair(access, refresh)
 
 

@@ -1,7 +1,9 @@
 """Signed access tokens (JWT, HS256 pinned on both ends).
 
 An access token issued with a session names its refresh-token family (`fam`), so that
-revoking the family (logout, or a refresh token replayed) refuses its access tokens too.
+revoking the family (logout, or a refresh token replayed) refuses its access tokens too;
+and the account's creation time (`ucr`, in microseconds), so that it cannot authenticate a
+later account that gets the same id (a restored or imported database can reuse one).
 """
 
 import re
@@ -17,6 +19,7 @@ ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti"]
 ACCESS = "access"
 USER_ID = re.compile(r"[1-9][0-9]{0,17}")  # a positive id that fits in BIGINT
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class TokenError(Exception):
@@ -33,10 +36,21 @@ class TokenClaims:
     jti: str
     expires_at: datetime
     family: str | None = None
+    account: int | None = None  # absent from tokens issued before the claim existed
+
+
+def account_stamp(created_at: datetime) -> int:
+    """An account's creation time in whole microseconds (integers: a float would round)."""
+    return (created_at - EPOCH) // timedelta(microseconds=1)
 
 
 def issue_access_token(
-    user_id: int, secret: str, ttl_seconds: int, family: str | None = None
+    user_id: int,
+    secret: str,
+    ttl_seconds: int,
+    family: str | None = None,
+    *,
+    account: int | None = None,
 ) -> str:
     issued_at = clock.now()
     claims: dict[str, object] = {
@@ -48,6 +62,8 @@ def issue_access_token(
     }
     if family is not None:
         claims["fam"] = family
+    if account is not None:
+        claims["ucr"] = account
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -77,8 +93,11 @@ def _claims_from(claims: dict[str, object]) -> TokenClaims:
     family = claims.get("fam")
     if family is not None and (not isinstance(family, str) or not 0 < len(family) <= 64):
         raise TokenError()
+    account = claims.get("ucr")
+    if account is not None and (type(account) is not int):
+        raise TokenError()
     try:
         expires_at = datetime.fromtimestamp(expiry, UTC)
     except (OverflowError, ValueError, OSError) as error:  # signed, but past year 9999
         raise TokenError() from error
-    return TokenClaims(int(subject), jti, expires_at, family)
+    return TokenClaims(int(subject), jti, expires_at, family, account)

@@ -5,21 +5,26 @@ server-side timeout, so a database outage turns into fast 503s instead of hung w
 and the service recovers by itself when the database is back.
 """
 
+import logging
+import os
 import socket
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
+from pathlib import Path
 from typing import Any
 
 import psycopg2
 from flask import Flask, current_app
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, scoped_session
 
 from users_service.config import Settings
 from users_service.models.fair_pool import FairQueuePool
 
 ENGINE_KEY = "users_service.engine"
+SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")  # SQLite gives each the file's mode
+log = logging.getLogger(__name__)
 
 
 def build_engine(settings: Settings) -> Engine:
@@ -104,9 +109,30 @@ def _lookup(host: str, port: int, timeout: float) -> str:
 
 
 def _sqlite_engine(url: str) -> Engine:
+    _owner_only(make_url(url).database)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _owner_only(database: str | None) -> None:
+    """The file holds password hashes: create it readable by its owner alone (0600), and
+    take group and world access from a file created earlier (by an older version, or a
+    migration run without the app). The app is built before `db upgrade` migrates, so a new
+    file is never world-readable, not even for a moment."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with suppress(FileExistsError):  # SQLite takes an empty file as an empty database
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    for suffix in SQLITE_COMPANIONS:
+        companion = path.with_name(path.name + suffix)
+        try:
+            if companion.exists() and companion.stat().st_mode & 0o077:
+                companion.chmod(0o600)
+        except PermissionError:  # another user's file: say so rather than refuse to start
+            log.warning("%s is readable by others and not ours to change", companion)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -7,9 +7,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from users_service.models import clock
 from users_service.models.base import Base, UTCDateTime
+from users_service.models.identity_keys import canonical, email_key, key_of
 
 USERNAME_MAX = 128
 EMAIL_MAX = 254
+DIGEST_LENGTH = 40  # a client address, hashed as the rate limits hash it
 
 
 class User(Base):
@@ -18,6 +20,13 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(USERNAME_MAX))
     email: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    # The canonical forms (identity_keys.py) that uniqueness and logins compare.
+    username_key: Mapped[str] = mapped_column(
+        String(USERNAME_MAX), default=key_of("username", canonical)
+    )
+    email_key: Mapped[str] = mapped_column(String(EMAIL_MAX), default=key_of("email", email_key))
+    # Where the last successful login came from: the distributed login budget never refuses it.
+    last_login_from: Mapped[str | None] = mapped_column(String(DIGEST_LENGTH), nullable=True)
     password_hash: Mapped[str] = mapped_column("password", String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -28,8 +37,10 @@ class User(Base):
 
     __table_args__ = (
         # Uniqueness lives in the database, so concurrent duplicates cannot both win.
-        Index("uq_users_email_lower", func.lower(email), unique=True),
-        Index("uq_users_username_lower", func.lower(username), unique=True),
+        Index("uq_users_email_key", email_key, unique=True),
+        Index("uq_users_username_key", username_key, unique=True),
         # Serves the newest-first keyset pagination of GET /users in either direction.
         Index("ix_users_created_at_id", created_at, id),
+        # SQLite would otherwise reuse the id of the newest deleted user.
+        {"sqlite_autoincrement": True},
     )

@@ -1,4 +1,8 @@
-"""Account operations shared by the API and the CLI: create, authenticate, promote."""
+"""Account operations shared by the API and the CLI: create, authenticate, promote.
+
+Accounts are found and kept unique by their canonical keys (users/identities.py), never by
+the spelling a client sent.
+"""
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -6,10 +10,12 @@ from sqlalchemy.orm import Session
 
 from users_service.auth.passwords import PasswordHasher
 from users_service.models import User
+from users_service.models.user import EMAIL_MAX
+from users_service.users.identities import IdentityKeys, email_key, keys_of
 
 
 class DuplicateUserError(Exception):
-    """The username or the email (case-insensitively) belongs to another account."""
+    """The username or the email (in canonical form) belongs to another account."""
 
     def __init__(self, field: str) -> None:
         super().__init__(f"{field} already taken")
@@ -27,50 +33,82 @@ def create_user(
 ) -> User:
     """Insert a user (already validated); the unique indexes decide races, so concurrent
     duplicates lose cleanly."""
-    _refuse_duplicate(session, username, email)
-    user = User(username=username, email=email, admin=admin, password_hash=hasher.hash(password))
+    keys = keys_of(username, email)
+    _refuse_duplicate(session, keys)
+    user = User(
+        username=username,
+        email=email,
+        username_key=keys.username,
+        email_key=keys.email,
+        admin=admin,
+        password_hash=hasher.hash(password),
+    )
     session.add(user)
     try:
         session.commit()
     except IntegrityError as error:
         session.rollback()
-        _refuse_duplicate(session, username, email)
+        _refuse_duplicate(session, keys)
         raise DuplicateUserError("email") from error
     return user
 
 
-def _refuse_duplicate(session: Session, username: str, email: str) -> None:
+def _refuse_duplicate(session: Session, keys: IdentityKeys) -> None:
     clash = session.scalars(
-        select(User).where(
-            or_(
-                func.lower(User.email) == func.lower(email),
-                func.lower(User.username) == func.lower(username),
-            )
-        )
+        select(User).where(or_(User.email_key == keys.email, User.username_key == keys.username))
     ).first()
     if clash is not None:
-        same_email = clash.email.lower() == email.lower()
-        raise DuplicateUserError("email" if same_email else "username")
+        raise DuplicateUserError("email" if clash.email_key == keys.email else "username")
 
 
 def find_by_email(session: Session, email: str) -> User | None:
-    if "\x00" in email:  # PostgreSQL text cannot hold NUL: no stored email has one
+    return find_by_key(session, email_key(email))
+
+
+def find_by_key(session: Session, key: str) -> User | None:
+    """The account whose canonical email is `key`."""
+    # PostgreSQL text cannot hold NUL, and no stored key is longer than its column.
+    if "\x00" in key or len(key) > EMAIL_MAX:
         return None
-    return session.scalars(select(User).where(func.lower(User.email) == func.lower(email))).first()
+    return session.scalars(select(User).where(User.email_key == key)).first()
 
 
 def authenticate(
-    session: Session, hasher: PasswordHasher, email: str, password: str
+    session: Session, hasher: PasswordHasher, user: User | None, password: str
 ) -> User | None:
-    """The user whose credentials these are, if active; same cost whether or not it exists."""
-    user = find_by_email(session, email)
-    verification = hasher.verify(user.password_hash if user else None, password)
-    if user is None or not verification.ok or not user.active:
+    """`user` if the password is its own and it is active; every refusal costs the same,
+    whether or not the account exists and whichever hash it has."""
+    stored = user.password_hash if user else None
+    legacy_cost = hasher.legacy_cost.get(lambda: stored_bcrypt_cost(session))
+    verification = hasher.verify(stored, password, legacy_cost)
+    if user is None or not verification.ok:
         return None
-    if verification.new_hash:
-        user.password_hash = verification.new_hash
+    if not user.active:  # right password, refused: pay what a wrong one costs
+        hasher.pay_refusal(stored, legacy_cost)
+        return None
+    if verification.outdated:
+        user.password_hash = hasher.hash(password)
         session.commit()
     return user
+
+
+def stored_bcrypt_cost(session: Session) -> int | None:
+    """The highest cost among the bcrypt hashes (imported from the reference) still stored;
+    None when none remain. Reads the whole table: called once per LEGACY_RECHECK_SECONDS."""
+    costs = session.scalars(
+        select(func.substr(User.password_hash, 5, 2))
+        .where(User.password_hash.like("$2_$%"))
+        .distinct()
+    )
+    valid = [int(cost) for cost in costs if cost.isdigit() and 4 <= int(cost) <= 31]
+    return max(valid, default=None)
+
+
+def record_login(user: User, address_digest: str) -> None:
+    """Remember where this successful login came from (committed by the caller); written
+    only when it changed, so a returning owner costs no write."""
+    if user.last_login_from != address_digest:
+        user.last_login_from = address_digest
 
 
 def ensure_admin(

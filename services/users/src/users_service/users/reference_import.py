@@ -1,20 +1,22 @@
 """Copy the users of a reference-service database into this one, ids and hashes intact.
 
 The reference stored bcrypt hashes in `users.password`; they log in here unchanged and are
-upgraded to argon2id at each user's next login. Rows whose email or username differs only
-by case from one already present (the reference compared case-sensitively) are skipped and
-reported, never merged.
+upgraded to argon2id at each user's next login. Rows whose email or username has the same
+canonical form (users/identities.py: NFKC and case folding) as one already present (the
+reference compared exact strings) are skipped and reported, never merged.
 """
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.orm import Session
 
 from users_service.config import normalize_database_url
 from users_service.models import User
+from users_service.models.user import EMAIL_MAX, USERNAME_MAX
+from users_service.users.identities import IdentityKeys, keys_of
 
 
 @dataclass
@@ -27,21 +29,28 @@ def import_reference_users(session: Session, source_url: str) -> ImportReport:
     report = ImportReport()
     taken = _taken_keys(session)
     for row in _reference_rows(source_url):
-        keys = {
-            ("id", row["id"]),
-            ("email", row["email"].lower()),
-            ("username", row["username"].lower()),
-        }
-        clash = keys & taken
-        if clash:
-            report.skipped.append(f"{row['email']}: {', '.join(sorted(k for k, _ in clash))} taken")
+        identity = keys_of(row["username"], row["email"])
+        keys = {("id", row["id"]), ("email", identity.email), ("username", identity.username)}
+        problem = _too_long(identity) or _taken(keys & taken)
+        if problem:
+            report.skipped.append(f"{row['email']}: {problem}")
             continue
-        session.add(_user_from(row))
+        session.add(_user_from(row, identity))
         taken |= keys
         report.imported += 1
     session.commit()
     _advance_id_sequence(session)
     return report
+
+
+def _too_long(identity: IdentityKeys) -> str | None:
+    if len(identity.username) > USERNAME_MAX or len(identity.email) > EMAIL_MAX:
+        return "username or email too long once normalised"
+    return None
+
+
+def _taken(clash: set[tuple[str, object]]) -> str | None:
+    return f"{', '.join(sorted(kind for kind, _ in clash))} taken" if clash else None
 
 
 def _reference_rows(source_url: str) -> list[dict[str, Any]]:
@@ -60,18 +69,20 @@ def _reference_rows(source_url: str) -> list[dict[str, Any]]:
 
 
 def _taken_keys(session: Session) -> set[tuple[str, object]]:
-    rows = session.execute(select(User.id, func.lower(User.email), func.lower(User.username)))
+    rows = session.execute(select(User.id, User.email_key, User.username_key))
     keys: set[tuple[str, object]] = set()
     for user_id, email, username in rows:
         keys |= {("id", user_id), ("email", email), ("username", username)}
     return keys
 
 
-def _user_from(row: dict[str, Any]) -> User:
+def _user_from(row: dict[str, Any], identity: IdentityKeys) -> User:
     return User(
         id=row["id"],
         username=row["username"],
         email=row["email"],
+        username_key=identity.username,
+        email_key=identity.email,
         password_hash=row["password"],
         active=bool(row["active"]),
         admin=bool(row["admin"]),

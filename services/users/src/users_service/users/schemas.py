@@ -1,6 +1,6 @@
 """The users' wire format: the body that creates a user, and a user as replies show it."""
 
-import unicodedata
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from flask import has_app_context
@@ -15,18 +15,24 @@ from pydantic import (
 )
 
 from users_service.config import Settings, current_settings
-from users_service.models.text import INVISIBLE_CATEGORIES
 from users_service.models.user import EMAIL_MAX, USERNAME_MAX
+from users_service.users.identities import email_problem, username_problem
 from users_service.web.wire import HttpDate, Page, Reply, RequestModel
 
 # "Not only white space", anchored at both ends so that every tool reads it the same way.
 NOT_BLANK = r"^\s*\S[\s\S]*$"
 
 
-def _printable(name: str) -> str:
-    if any(unicodedata.category(char) in INVISIBLE_CATEGORIES for char in name):
-        raise ValueError("must not contain control, format or line-separator characters")
-    return name
+def _refusing(problem: Callable[[str], str | None]) -> Callable[[str], str]:
+    """A validator that refuses a name for the reason `problem` gives (users/identities.py)."""
+
+    def check(name: str) -> str:
+        reason = problem(name)
+        if reason is not None:
+            raise ValueError(reason)
+        return name
+
+    return check
 
 
 def _document_password_policy(schema: dict[str, Any]) -> None:
@@ -46,20 +52,24 @@ def password_lengths(settings: Settings | None) -> tuple[int, int]:
 Username = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=USERNAME_MAX),
-    AfterValidator(_printable),
+    AfterValidator(_refusing(username_problem)),
     # `format` names the rule JSON Schema cannot express, for readers and for the fuzzer.
     Field(
-        description="Surrounding white space is stripped; no control, format or "
-        "line-separator characters.",
+        description="Surrounding white space is stripped; unique in canonical form (NFKC "
+        "and case folding); no invisible, blank, unassigned or private-use characters, "
+        "something visible, and letters of one script (or Latin with Chinese, Japanese "
+        "and Korean).",
         json_schema_extra={"format": "username", "pattern": NOT_BLANK},
     ),
 ]
 Email = Annotated[
     EmailStr,
+    AfterValidator(_refusing(email_problem)),
     Field(
         max_length=EMAIL_MAX,
         description="Checked by email-validator: special-use or reserved domains "
-        "(such as .test or .localhost) are refused.",
+        "(such as .test or .localhost) are refused. Unique in canonical form; the local "
+        "part and each label of the domain in one script.",
     ),
 ]
 
