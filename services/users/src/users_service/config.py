@@ -59,48 +59,65 @@ class Rate(NamedTuple):
 RateSetting = Annotated[Rate, BeforeValidator(Rate.parse), NoDecode]
 
 
-# Settings, grouped by the part of the service that reads them; `Settings` is all of them.
-# An empty variable (as in .env.example) means "not set", not "the empty string".
+# Settings, in groups of what they are about; `Settings` is all of them (and carries the
+# configuration: an empty variable, as in .env.example, means "not set", not "").
 CONFIG = SettingsConfigDict(extra="ignore", frozen=True, env_ignore_empty=True)
 
 
 class DatabaseSettings(BaseSettings):
-    """Where the data lives, and how each worker's connection pool behaves."""
+    """Where the data lives, each worker's pool of connections to it, and their timeouts.
+    The upper bounds refuse values that would exhaust PostgreSQL or hang requests."""
 
-    model_config = CONFIG
     database_url: SecretStr | None = None
     data_dir: Path = Path("var")
-    db_pool_size: int = Field(5, ge=1)
-    db_max_overflow: int = Field(5, ge=0)
-    db_pool_timeout_seconds: float = Field(3.0, gt=0)
+    # Migrations only: the URL the serving tasks use; `db upgrade` creates that role and grants
+    # it data privileges (DATABASE_URL is then the schema owner's).
+    app_database_url: SecretStr | None = None
+    db_pool_size: int = Field(5, ge=1, le=100)
+    db_max_overflow: int = Field(5, ge=0, le=100)
+    db_pool_timeout_seconds: float = Field(3.0, gt=0, le=60)
     # Requests that would wait behind this many others for a connection (per worker) are
     # refused at once, with a 503 and Retry-After, instead of after DB_POOL_TIMEOUT_SECONDS.
     db_pool_queue_max: int = Field(256, ge=1)
-    db_connect_timeout_seconds: int = Field(3, ge=1)
+    db_connect_timeout_seconds: int = Field(3, ge=1, le=60)
     db_statement_timeout_ms: int = Field(5000, ge=100)
     # PostgreSQL ends a session left idle inside a transaction this long: a backstop, should
     # any request wait on its client while holding a connection.
     db_idle_in_transaction_timeout_ms: int = Field(10000, ge=100)
-    # Migrations only: the URL the serving tasks use; `db upgrade` creates that role and grants
-    # it data privileges (DATABASE_URL is then the schema owner's).
-    app_database_url: SecretStr | None = None
 
 
-class AuthSettings(BaseSettings):
-    """Tokens, passwords and the login, register and refresh budgets."""
+class TokenSettings(BaseSettings):
+    """Signing and lifetimes of tokens."""
 
-    model_config = CONFIG
     secret_key: SecretStr | None = None
     access_token_ttl_seconds: int = Field(900, gt=0)
     refresh_token_ttl_seconds: int = Field(14 * 86400, gt=0)
+
+
+class AdminSettings(BaseSettings):
+    """The first admin, which `db upgrade` creates or promotes when all three are set."""
+
+    admin_username: str | None = None
+    admin_email: str | None = None
+    admin_password: SecretStr | None = None
+
+
+class PasswordSettings(BaseSettings):
+    """The password policy and its hashing. The upper bounds keep one login's hash within the
+    task's CPU and memory."""
+
     password_min_length: int = Field(8, ge=1, le=256)
     password_max_length: int = Field(1024, ge=8, le=4096)
-    argon2_time_cost: int = Field(2, ge=1)
-    argon2_memory_kib: int = Field(19456, ge=8)
-    argon2_parallelism: int = Field(1, ge=1)
+    argon2_time_cost: int = Field(2, ge=1, le=20)
+    argon2_memory_kib: int = Field(19456, ge=8, le=262144)
+    argon2_parallelism: int = Field(1, ge=1, le=8)
     # Per worker process: keep web_concurrency x hash_threads close to the number of cores.
-    hash_threads: int = Field(1, ge=1)
-    # Login, register and refresh, per client address and per account (email or user).
+    hash_threads: int = Field(1, ge=1, le=16)
+
+
+class RateSettings(BaseSettings):
+    """Budgets of login, register, refresh and uploads, per client address and per account."""
+
     rate_limits_enabled: bool = True
     rate_limit_login_per_ip: RateSetting = Rate(30, 60)
     # Logins count failures only: per account from one address, and per account from all
@@ -112,9 +129,7 @@ class AuthSettings(BaseSettings):
     rate_limit_register_per_account: RateSetting = Rate(5, 3600)
     rate_limit_refresh_per_ip: RateSetting = Rate(120, 60)
     rate_limit_refresh_per_account: RateSetting = Rate(30, 60)
-    admin_username: str | None = None
-    admin_email: str | None = None
-    admin_password: SecretStr | None = None
+    rate_limit_upload_per_account: RateSetting = Rate(60, 3600)
 
     def rate(self, action: str, scope: Literal["ip", "account"]) -> Rate:
         """`RATE_LIMIT_<ACTION>_PER_<SCOPE>` of login, register or refresh."""
@@ -125,7 +140,6 @@ class AuthSettings(BaseSettings):
 class HttpSettings(BaseSettings):
     """Requests and replies: sizes, pages, CORS, and which proxies to believe."""
 
-    model_config = CONFIG
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
     users_page_size: int = Field(20, ge=1)
     users_max_page_size: int = Field(100, ge=1)
@@ -139,48 +153,55 @@ class HttpSettings(BaseSettings):
 
 
 class ServingSettings(BaseSettings):
-    """gunicorn and this instance: address, workers, connections, timeouts, identity."""
+    """gunicorn and this instance: address, workers, identity, and how long a client may take
+    (idle, to send its headers and body, to take a reply)."""
 
-    model_config = CONFIG
     host: str = "127.0.0.1"
     port: int = Field(5000, ge=1, le=65535)
     instance_id: str | None = None
     ecs_container_metadata_uri_v4: str | None = None  # set by the ECS agent
     seed_file: Path | None = None
-    web_concurrency: int = Field(2, ge=1)
+    web_concurrency: int = Field(2, ge=1, le=64)
     # Connection slots per worker: idle or slow clients hold one each until a deadline below.
-    worker_connections: int = Field(1000, ge=1)
+    worker_connections: int = Field(1000, ge=1, le=100_000)
     keepalive_seconds: int = Field(75, ge=1)
-    header_timeout_seconds: float = Field(10.0, gt=0)
+    header_timeout_seconds: float = Field(10.0, gt=0, le=300)
     body_timeout_seconds: float = Field(60.0, gt=0)
-    send_timeout_seconds: float = Field(30.0, gt=0)
-    graceful_timeout_seconds: int = Field(20, ge=1)
+    send_timeout_seconds: float = Field(30.0, gt=0, le=3600)
+    # Below the container's stop timeout (ECS allows at most 120 s), so a stopping task drains.
+    graceful_timeout_seconds: int = Field(20, ge=1, le=120)
 
 
 class FileSettings(BaseSettings):
-    """Uploads: their size, concurrency, quota and rate, their pages, and where their
-    content is stored."""
+    """Uploads: their size, concurrency, quota, their pages, and where their content is."""
 
-    model_config = CONFIG
     upload_max_bytes: int = Field(10 * MIB, ge=1, le=S3_SINGLE_PUT_MAX)
     # Uploads and downloads running at once in one worker process, in all and per user:
     # what bounds a worker's memory (docs/api.md, Uploads, has the arithmetic).
     files_transfers_per_worker: int = Field(16, ge=1)
     files_transfers_per_user: int = Field(4, ge=1)
-    # The total size of the files one account may upload, and how many uploads it may make.
+    # The total size of the files one account may upload.
     files_quota_bytes_per_user: int = Field(100 * MIB, ge=1)
-    rate_limit_upload_per_account: RateSetting = Rate(60, 3600)
-    files_page_size: int = Field(20, ge=1)
-    files_max_page_size: int = Field(100, ge=1)
     file_storage: Literal["database", "s3"] = "database"
     # Region and credentials are boto3's own (AWS_DEFAULT_REGION, AWS_* keys, the task role).
     s3_bucket: str | None = None
+    files_page_size: int = Field(20, ge=1)
+    files_max_page_size: int = Field(100, ge=1)
     s3_prefix: str = Field("uploads/", max_length=512, pattern=r"^[^/]")
     # Only for S3-compatible servers (MinIO, moto); AWS itself needs none.
     s3_endpoint_url: str | None = Field(None, pattern=r"^https?://")
 
 
-class Settings(DatabaseSettings, AuthSettings, HttpSettings, ServingSettings, FileSettings):
+class Settings(
+    DatabaseSettings,
+    TokenSettings,
+    AdminSettings,
+    PasswordSettings,
+    RateSettings,
+    HttpSettings,
+    ServingSettings,
+    FileSettings,
+):
     """Every setting of the service; each field is read from the upper-case variable of its name."""
 
     model_config = CONFIG

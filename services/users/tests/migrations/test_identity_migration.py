@@ -12,7 +12,7 @@ from users_service import migrations
 from users_service.config import Settings
 from users_service.users.identities import keys_of
 
-BEFORE = "0003"  # the revision 0005 follows (after 0004 once the branches meet)
+BEFORE = "0004"  # the revision before the canonical keys
 ROWS = [  # id, username, email
     (1, "jos\u00e9", "jose@example.com"),
     (2, "jose\u0301", "jose2@example.com"),  # NFD of user 1's name
@@ -24,7 +24,7 @@ FIXES = {2: ("jose2", "jose2@example.com"), 4: ("bob2", "bob2@example.com")}
 
 
 @pytest.fixture
-def migrated_to_0003(
+def migrated_before_keys(
     request: pytest.FixtureRequest,
     is_postgres: bool,
     make_settings: Callable[..., Settings],
@@ -56,9 +56,9 @@ def _version(engine: Engine) -> str:
 
 
 def test_colliding_accounts_stop_the_migration_with_their_ids(
-    migrated_to_0003: tuple[Settings, Engine], caplog: pytest.LogCaptureFixture
+    migrated_before_keys: tuple[Settings, Engine], caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings, engine = migrated_to_0003
+    settings, engine = migrated_before_keys
     with pytest.raises(RuntimeError) as refusal:
         migrations.upgrade(settings)
     message = str(refusal.value)
@@ -75,9 +75,9 @@ def test_colliding_accounts_stop_the_migration_with_their_ids(
 
 
 def test_once_resolved_the_keys_are_computed_for_every_row(
-    migrated_to_0003: tuple[Settings, Engine], is_postgres: bool
+    migrated_before_keys: tuple[Settings, Engine], is_postgres: bool
 ) -> None:
-    settings, engine = migrated_to_0003
+    settings, engine = migrated_before_keys
     with engine.begin() as connection:
         for user_id, (username, email) in FIXES.items():
             connection.execute(

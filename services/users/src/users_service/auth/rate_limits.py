@@ -58,6 +58,15 @@ def limit_request(action: str, account: str | None = None) -> None:
     db.session.commit()
 
 
+def limit(scope: str, subject: str, rate: Rate) -> None:
+    """A budget of its own (uploads per account): 429 when spent, having written nothing."""
+    budget = Budget.of(scope, subject, rate)
+    budget.refuse_if_spent()
+    if not budget.spend():
+        raise budget.window.refusal()
+    db.session.commit()
+
+
 @dataclass(frozen=True)
 class LoginLimits:
     """The failure budgets of a login to `account` (a canonical email) from this client."""

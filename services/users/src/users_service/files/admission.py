@@ -38,7 +38,7 @@ def admit_upload(session: Session, user_id: int, settings: Settings) -> quota.Al
     with no room left (413); what it has left, to check the file against once received."""
     if settings.rate_limits_enabled:
         # The shared limiter of login, register and refresh, one bucket per user id.
-        rate_limits._count(UPLOAD_SCOPE, str(user_id), settings.rate_limit_upload_per_account)
+        rate_limits.limit(UPLOAD_SCOPE, str(user_id), settings.rate_limit_upload_per_account)
     allowance = quota.allowance(session, user_id, settings.files_quota_bytes_per_user)
     # A read only, ended here: no transaction may stay open while the body is read.
     session.rollback()

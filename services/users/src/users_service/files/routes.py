@@ -5,6 +5,8 @@ uploaded through one instance is listed and served by all of them.
 """
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Response, url_for
 
@@ -17,7 +19,7 @@ from users_service.files.storage import StorageUnavailableError, current_storage
 from users_service.files.storage.quota import QuotaExceededError
 from users_service.files.transfers import UserBusyError, WorkerBusyError
 from users_service.meta.openapi import ReplyDoc, documented, form
-from users_service.meta.openapi.standard import RETRY_AFTER, error_reply
+from users_service.meta.openapi.standard import error_reply, retry_reply
 from users_service.models import StoredFile
 from users_service.models.database import db
 from users_service.web.errors import (
@@ -40,28 +42,22 @@ TOO_LARGE = ReplyDoc(
     InvalidReply,
     messages=(uploads.FILE_TOO_LARGE, QUOTA_EXCEEDED),
 )
-UPLOAD_REFUSED = error_reply(
+UPLOAD_REFUSED = retry_reply(
     "Over RATE_LIMIT_UPLOAD_PER_ACCOUNT, or this user already runs FILES_TRANSFERS_PER_USER"
     " transfers: wait `Retry-After` seconds.",
     TOO_MANY,
     TOO_MANY_TRANSFERS,
-    headers=(RETRY_AFTER,),
 )
-USER_BUSY = error_reply(
+USER_BUSY = retry_reply(
     "This user already runs FILES_TRANSFERS_PER_USER transfers: wait `Retry-After` seconds.",
     TOO_MANY_TRANSFERS,
-    headers=(RETRY_AFTER,),
 )
 UNAVAILABLE = (
     "The file storage (S3) cannot be reached, this worker runs FILES_TRANSFERS_PER_WORKER"
     " transfers already, or (uploads) its temporary space is full: retry after `Retry-After`."
 )
-UPLOAD_UNAVAILABLE = error_reply(
-    UNAVAILABLE, STORAGE_DOWN_MESSAGE, BUSY_MESSAGE, uploads.NO_ROOM, headers=(RETRY_AFTER,)
-)
-DOWNLOAD_UNAVAILABLE = error_reply(
-    UNAVAILABLE, STORAGE_DOWN_MESSAGE, BUSY_MESSAGE, headers=(RETRY_AFTER,)
-)
+UPLOAD_UNAVAILABLE = retry_reply(UNAVAILABLE, STORAGE_DOWN_MESSAGE, BUSY_MESSAGE, uploads.NO_ROOM)
+DOWNLOAD_UNAVAILABLE = retry_reply(UNAVAILABLE, STORAGE_DOWN_MESSAGE, BUSY_MESSAGE)
 CONTENT = ReplyDoc(
     "The file as an attachment (Content-Disposition), with X-Content-Type-Options: nosniff;"
     " active types such as HTML and SVG are sent as application/octet-stream.",
@@ -131,25 +127,32 @@ def download_file(file_id: str) -> Response:
     return response
 
 
-@bp.errorhandler(StorageUnavailableError)
 def storage_unavailable(error: StorageUnavailableError) -> Response:
     log.warning("file storage unavailable: %s", error)
     return unavailable(STORAGE_DOWN_MESSAGE)
 
 
-@bp.errorhandler(UserBusyError)
 def user_busy(error: UserBusyError) -> Response:
     return json_error(429, TOO_MANY_TRANSFERS, "fail", {"Retry-After": RETRY_AFTER_SECONDS})
 
 
-@bp.errorhandler(WorkerBusyError)
 def worker_busy(error: WorkerBusyError) -> Response:
     log.warning("file transfers: this worker's %s slots are taken", error)
     return unavailable(BUSY_MESSAGE)
 
 
-@bp.errorhandler(QuotaExceededError)
 def over_quota(error: QuotaExceededError) -> Response:
     message = f"the account may store {error.quota_bytes} bytes and has {error.left_bytes} left"
     problem = {"field": uploads.FIELD, "message": message, "type": "quota"}
     return json_error(413, QUOTA_EXCEEDED, "fail", errors=[problem])
+
+
+# How each refusal the files routes meet is answered; other routes never meet them.
+REFUSALS: dict[type[Exception], Callable[[Any], Response]] = {
+    StorageUnavailableError: storage_unavailable,
+    UserBusyError: user_busy,
+    WorkerBusyError: worker_busy,
+    QuotaExceededError: over_quota,
+}
+for refusal, answer in REFUSALS.items():
+    bp.register_error_handler(refusal, answer)

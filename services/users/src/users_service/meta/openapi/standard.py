@@ -58,21 +58,23 @@ def error_reply(description: str, *messages: str, headers: tuple[str, ...] = ())
     return ReplyDoc(description, ErrorReply, messages=messages, headers=headers)
 
 
+def retry_reply(description: str, *messages: str) -> ReplyDoc:
+    """An error reply that tells when to try again (`Retry-After`)."""
+    return error_reply(description, *messages, headers=(RETRY_AFTER,))
+
+
 INVALID_BODY = invalid(INVALID_PAYLOAD)
 INVALID_QUERY_REPLY = invalid(INVALID_QUERY)
 TOO_LARGE = error_reply("The body is larger than MAX_BODY_BYTES.")
 UNSUPPORTED_MEDIA_TYPE = error_reply("The body's content type is not accepted here.")
-RATE_LIMITED = error_reply("Too many requests: wait `Retry-After` seconds.", headers=(RETRY_AFTER,))
-DATABASE_DOWN = error_reply(
+RATE_LIMITED = retry_reply("Too many requests: wait `Retry-After` seconds.")
+DATABASE_DOWN = retry_reply(
     "The database cannot be reached right now, or too many requests already wait for it.",
     DATABASE_DOWN_MESSAGE,
     BUSY_MESSAGE,
-    headers=(RETRY_AFTER,),
 )
-STORAGE_DOWN = error_reply(
-    "The file storage (S3) cannot be reached right now.",
-    STORAGE_DOWN_MESSAGE,
-    headers=(RETRY_AFTER,),
+STORAGE_DOWN = retry_reply(
+    "The file storage (S3) cannot be reached right now.", STORAGE_DOWN_MESSAGE
 )
 CRASH = error_reply("An unexpected failure; details are in the log only.", CRASH_MESSAGE)
 NO_TOKEN = error_reply("No Authorization header.", guards.NO_TOKEN)

@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 from alembic import op
 
+from users_service.migrations.snapshots import create_file_blobs
 from users_service.models.base import UTCDateTime
 
 revision = "0003"
@@ -25,15 +26,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_files_uploader_id", "files", ["uploader_id"])
     op.create_index("ix_files_created_at_id", "files", ["created_at", "id"])
-    op.create_table(
-        "file_blobs",
-        sa.Column("file_id", sa.Integer(), nullable=False),
-        sa.Column("content", sa.LargeBinary(), nullable=False),
-        sa.PrimaryKeyConstraint("file_id", name="pk_file_blobs"),
-        sa.ForeignKeyConstraint(
-            ["file_id"], ["files.id"], name="fk_file_blobs_file_id_files", ondelete="CASCADE"
-        ),
-    )
+    create_file_blobs()
 
 
 def downgrade() -> None:

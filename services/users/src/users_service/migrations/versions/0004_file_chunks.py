@@ -8,6 +8,8 @@ pieces back, one file at a time.
 import sqlalchemy as sa
 from alembic import op
 
+from users_service.migrations.snapshots import create_file_blobs
+
 revision = "0004"
 down_revision = "0003"
 
@@ -47,15 +49,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    blobs = op.create_table(
-        "file_blobs",
-        sa.Column("file_id", sa.Integer(), nullable=False),
-        sa.Column("content", sa.LargeBinary(), nullable=False),
-        sa.PrimaryKeyConstraint("file_id", name="pk_file_blobs"),
-        sa.ForeignKeyConstraint(
-            ["file_id"], ["files.id"], name="fk_file_blobs_file_id_files", ondelete="CASCADE"
-        ),
-    )
+    blobs = create_file_blobs()
     connection = op.get_bind()
     file_ids = connection.scalars(sa.text("SELECT DISTINCT file_id FROM file_chunks")).all()
     for file_id in file_ids:

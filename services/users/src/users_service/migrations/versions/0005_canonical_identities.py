@@ -16,7 +16,7 @@ from users_service.models.user import DIGEST_LENGTH, EMAIL_MAX, USERNAME_MAX
 from users_service.users.identities import IdentityKeys, keys_of
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 log = logging.getLogger(__name__)
 USERS = sa.table("users", sa.column("id"), sa.column("username_key"), sa.column("email_key"))
 
