@@ -165,20 +165,6 @@ def test_token_without_exp_is_refused(client: FlaskClient, user: User, settings:
     assert_invalid_token(client.get("/auth/status", headers=bearer(token)))
 
 
-@pytest.mark.reference_defect("answered an alg none token with a 500")
-def test_alg_none_token_is_refused(client: FlaskClient, user: User) -> None:
-    """Defect: an `alg: none` token gave a 500 (and must never authenticate)."""
-    token = f"{b64url({'alg': 'none', 'typ': 'JWT'})}.{b64url(claims_for(user.id))}."
-    assert_invalid_token(client.get("/auth/status", headers=bearer(token)))
-
-
-@pytest.mark.reference_defect("answered a bare Bearer header with a 500")
-@pytest.mark.parametrize("header", ["Bearer", "Bearer ", "Bearer    ", "bearer"])
-def test_bare_bearer_header_is_401_not_500(client: FlaskClient, header: str) -> None:
-    """Defect: a bare `Bearer` header gave a 500."""
-    assert_invalid_token(client.get("/auth/status", headers={"Authorization": header}))
-
-
 @pytest.mark.reference_defect("answered a token with a non-numeric sub with a 500")
 @pytest.mark.parametrize(
     "subject",

@@ -29,7 +29,6 @@ BAD_BODIES: dict[str, dict[str, Any]] = {
     "missing password": {"json": {"username": "u", "email": "u@example.com"}},
 }
 PRODUCTION_HASHING = {"argon2_time_cost": 2, "argon2_memory_kib": 19456, "argon2_parallelism": 1}
-WRONG_TYPES: list[object] = [42, ["user1"], {"value": "user1"}, True, None]
 INVALID = "Invalid payload."
 WRONG_TYPED_VALUES: dict[str, Any] = {
     "int": 42,
@@ -92,32 +91,21 @@ def test_login_unknown_email_or_wrong_password(
     assert "auth_token" not in body
 
 
-def assert_invalid_payload(reply: TestResponse, field: str | None = None) -> None:
-    """A JSON 400 `Invalid payload.` whose `errors` list names `field` (when given)."""
-    assert reply.status_code == 400, reply.get_data(as_text=True)
-    assert reply.is_json, reply.get_data(as_text=True)
-    body = reply.get_json()
-    assert body["message"] == "Invalid payload."
-    assert isinstance(body["errors"], list)
-    assert body["errors"]
-    if field is not None:
-        assert field in [problem["field"] for problem in body["errors"]], body["errors"]
-
-
 @pytest.fixture
 def user(make_user: Callable[..., User]) -> User:
     return make_user(username="alice", email="alice@example.com")
 
 
 @pytest.mark.reference_defect("answered a field of the wrong type with a 500 HTML page")
-@pytest.mark.parametrize("value", WRONG_TYPES, ids=repr)
+@pytest.mark.parametrize("value", WRONG_TYPED_VALUES.values(), ids=WRONG_TYPED_VALUES.keys())
 @pytest.mark.parametrize("field", ["email", "password"])
 def test_login_field_of_wrong_type(
     client: FlaskClient, user: User, field: str, value: object
 ) -> None:
-    """Defect: any field of the wrong type gave a 500 HTML page (login too)."""
+    """Defect: any field of the wrong type gave a 500 HTML page (login too): here a JSON 400
+    `Invalid payload.` naming the field, for an existing account's email too."""
     body = {"email": user.email, "password": PASSWORD, field: value}
-    assert_invalid_payload(client.post("/auth/login", json=body), field)
+    assert_invalid(client.post("/auth/login", json=body), "error", field)
 
 
 @pytest.mark.reference_defect("kept emails unique only case-sensitively")
@@ -258,15 +246,6 @@ def assert_invalid(reply: TestResponse, status: str, field: str | None = None) -
         assert all(isinstance(value, str) for value in item.values())
     if field is not None:
         assert field in {item["field"] for item in errors}
-
-
-@pytest.mark.parametrize("field", ["email", "password"])
-@pytest.mark.parametrize("value", WRONG_TYPED_VALUES.values(), ids=WRONG_TYPED_VALUES.keys())
-def test_login_wrong_type_is_refused(client: FlaskClient, field: str, value: Any) -> None:
-    """Login with a non-string email or password is `Invalid payload.`"""
-    body = {"email": "user1@example.com", "password": PASSWORD, field: value}
-    reply = client.post("/auth/login", json=body)
-    assert_invalid(reply, "error", field)
 
 
 def test_login_with_a_nul_in_the_email_is_an_unknown_user(client: FlaskClient) -> None:

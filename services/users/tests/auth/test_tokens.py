@@ -35,9 +35,7 @@ DROP = object()  # a claim value meaning "leave this claim out"
 def assert_refused(reply: TestResponse, message: str = INVALID, code: int = 401) -> None:
     assert reply.status_code == code, reply.get_data(as_text=True)
     assert reply.is_json
-    body = reply.get_json()
-    assert body["status"] == "error"
-    assert body["message"] == message
+    assert reply.get_json() == {"status": "error", "message": message}
 
 
 def signing_key(app: Flask) -> str:
@@ -201,12 +199,6 @@ def test_signature_of_another_token_is_refused(
     assert_refused(status(client, f"{header}.{payload}.{other_signature}"))
 
 
-def test_wrong_secret_is_refused(client: FlaskClient, user: User) -> None:
-    """A well-formed token signed with another secret is refused."""
-    forged = jwt.encode(claims_for(user.id), "not-the-service-secret-" * 3, algorithm="HS256")
-    assert_refused(status(client, forged))
-
-
 # --- algorithms ---
 
 
@@ -222,14 +214,6 @@ def test_alg_none_with_real_signature_is_refused(client: FlaskClient, user: User
     """`alg: none` is refused even when a valid HMAC signature is attached."""
     token = hand_built({"alg": "none", "typ": "JWT"}, claims_for(user.id), key)
     assert_refused(status(client, token))
-
-
-@pytest.mark.parametrize("alg", ["HS384", "HS512"])
-def test_other_hmac_algorithms_are_refused(
-    client: FlaskClient, user: User, key: str, alg: str
-) -> None:
-    """Only HS256 is accepted, even with the right secret."""
-    assert_refused(status(client, jwt.encode(claims_for(user.id), key, algorithm=alg)))
 
 
 @pytest.mark.parametrize("alg", ["RS256", "ES256", "PS256", "EdDSA"])
