@@ -1,14 +1,16 @@
-"""Connection settings that keep outages short: bounded pool, pre-ping, timeouts in force."""
+"""Connection settings that keep outages short: bounded pool, timeouts in force, and a lost
+connection costing one 503 at most, never a 500."""
 
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from flask import Flask
-from sqlalchemy import make_url, text
+from flask import Flask, Response
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import NullPool, QueuePool
 
 from users_service.config import Settings
 from users_service.models import database
@@ -17,15 +19,16 @@ from users_service.models.database import build_engine, db
 MakeSettings = Callable[..., Settings]
 
 
-def test_pool_is_bounded_and_pinged(make_settings: MakeSettings, is_postgres: bool) -> None:
-    """A worker holds at most pool size + overflow connections, each pinged before use."""
+def test_pool_is_bounded_and_not_pinged(make_settings: MakeSettings, is_postgres: bool) -> None:
+    """A worker holds at most pool size + overflow connections, none pinged before use (a
+    round trip per request): a dropped connection is found by the request that meets it."""
     engine = build_engine(make_settings(db_pool_size=3, db_max_overflow=2))
     try:
         if is_postgres:
             assert isinstance(engine.pool, QueuePool)
             assert engine.pool.size() == 3
             assert engine.pool._max_overflow == 2  # no public accessor
-            assert engine.pool._pre_ping
+            assert not engine.pool._pre_ping
         else:
             assert engine.dialect.name == "sqlite"
     finally:
@@ -97,6 +100,60 @@ def test_libpq_is_handed_the_resolved_address(
         engine.dispose()
     assert parameters["host"] == "localhost"
     assert parameters["hostaddr"] in {"127.0.0.1", "::1"}
+
+
+def _drop_every_connection_but_this_one(database_url: str) -> int:
+    """What a database restart or failover does to the pool: every connection killed."""
+    with build_engine_for_admin(database_url).connect() as admin:
+        return len(
+            admin.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).all()
+        )
+
+
+def build_engine_for_admin(database_url: str) -> Engine:
+    url = make_url(database_url).set(drivername="postgresql+psycopg2")
+    return create_engine(url, poolclass=NullPool)
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("path", ["/users", "/auth/status"])
+def test_a_connection_lost_after_the_reply_is_ready_keeps_the_reply(
+    app: Flask, client: FlaskClient, user_token: str, database_url: str, path: str
+) -> None:
+    """The sessions are closed after the view: a connection the database drops meanwhile
+    (both sessions' connections, one with an open transaction) must not turn the view's
+    reply into a 500 the client cannot retry."""
+    dropped: list[int] = []
+
+    def database_restarts(response: Response) -> Response:
+        db.session.execute(text("SELECT 1"))  # a transaction left open for the teardown
+        dropped.append(_drop_every_connection_but_this_one(database_url))
+        return response
+
+    # The token fixture has already served a request: add the hook past Flask's setup check.
+    app.after_request_funcs.setdefault(None, []).append(database_restarts)
+
+    reply = client.get(path, headers={"Authorization": f"Bearer {user_token}"})
+    assert dropped and dropped[0] >= 1
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    assert reply.get_json()["status"] == "success"
+
+
+@pytest.mark.postgres_only
+def test_after_a_database_restart_at_most_one_request_per_pool_fails_and_with_a_503(
+    app: Flask, client: FlaskClient, database_url: str
+) -> None:
+    """Without a ping before each use, the first request on a dropped connection fails; the
+    pool then replaces every connection older than the failure, so the next one succeeds."""
+    for _ in range(3):  # several connections in the pool
+        assert client.get("/users").status_code == 200
+    assert _drop_every_connection_but_this_one(database_url) >= 1
+    statuses = [client.get("/users").status_code for _ in range(3)]
+    assert statuses[0] in {200, 503}
+    assert statuses[1:] == [200, 200]
 
 
 def _mode(path: Path) -> int:

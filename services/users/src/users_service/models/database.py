@@ -1,8 +1,10 @@
-"""Engine construction and the per-request session.
+"""Engine construction and the per-request sessions.
 
-The pool is bounded, connections are pinged before use and every statement has a
-server-side timeout, so a database outage turns into fast 503s instead of hung workers,
-and the service recovers by itself when the database is back.
+The pool is bounded and every statement has a server-side timeout, so a database outage
+turns into fast 503s instead of hung workers, and the service recovers by itself when the
+database is back. Connections are not pinged before use (that would be a round trip on
+every request): a connection the database dropped fails the one request that meets it with
+a 503, and SQLAlchemy then replaces every connection of the pool that predates the failure.
 """
 
 import logging
@@ -17,12 +19,14 @@ from typing import Any
 import psycopg2
 from flask import Flask, current_app
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session
 
 from users_service.config import Settings
 from users_service.models.fair_pool import FairQueuePool
 
 ENGINE_KEY = "users_service.engine"
+READ_ENGINE_KEY = "users_service.read_engine"
 SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")  # SQLite gives each the file's mode
 log = logging.getLogger(__name__)
 
@@ -37,7 +41,6 @@ def build_engine(settings: Settings) -> Engine:
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
         poolclass=FairQueuePool.with_queue_max(settings.db_pool_queue_max),
-        pool_pre_ping=True,
         pool_recycle=300,
         connect_args={
             "connect_timeout": settings.db_connect_timeout_seconds,
@@ -145,30 +148,64 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class Database:
-    """Unbound until init_app; `session` is one session per request (greenlet or thread).
+    """Unbound until init_app. Two sessions per request (greenlet or thread), on one pool:
+
+    - `session`, for anything that writes: transactions as usual;
+    - `reads`, for what only reads: autocommit, so each query is one round trip, with no
+      BEGIN before it nor ROLLBACK when the connection goes back to the pool.
+
     The one instance is `db`, below."""
 
     def __init__(self) -> None:
         self._sessions: scoped_session[Session] = scoped_session(self._new_session)  # type: ignore[arg-type]
+        self._reads: scoped_session[Session] = scoped_session(self._new_reads)  # type: ignore[arg-type]
 
     def init_app(self, app: Flask, settings: Settings) -> None:
-        app.extensions[ENGINE_KEY] = build_engine(settings)
-        app.teardown_appcontext(self._remove_session)
+        engine = build_engine(settings)
+        app.extensions[ENGINE_KEY] = engine
+        app.extensions[READ_ENGINE_KEY] = engine.execution_options(isolation_level="AUTOCOMMIT")
+        app.teardown_appcontext(self._remove_sessions)
 
     @property
     def session(self) -> Session:
         return self._sessions()
 
     @property
+    def reads(self) -> Session:
+        return self._reads()
+
+    @property
     def engine(self) -> Engine:
         engine: Engine = current_app.extensions[ENGINE_KEY]
+        return engine
+
+    @property
+    def read_engine(self) -> Engine:
+        """The engine in autocommit: for a query on its own connection (a download's chunk)."""
+        engine: Engine = current_app.extensions[READ_ENGINE_KEY]
         return engine
 
     def _new_session(self) -> Session:
         return Session(bind=self.engine, expire_on_commit=False)
 
-    def _remove_session(self, _exc: BaseException | None) -> None:
-        self._sessions.remove()
+    def _new_reads(self) -> Session:
+        return Session(bind=self.read_engine, expire_on_commit=False)
+
+    def _remove_sessions(self, _exc: BaseException | None) -> None:
+        for sessions in (self._reads, self._sessions):
+            _close(sessions)
+
+
+def _close(sessions: scoped_session[Session]) -> None:
+    """Close this request's session after its reply is made. Closing rolls back what is still
+    open; a connection the database dropped meanwhile makes that fail, and the failure would
+    replace a finished reply with a 500. SQLAlchemy has already discarded the connection."""
+    try:
+        sessions.remove()
+    except DBAPIError as error:
+        log.warning("database connection lost while closing a session: %s", type(error).__name__)
+    finally:
+        sessions.registry.clear()  # never hand the broken session to a later request
 
 
 db = Database()
