@@ -16,7 +16,7 @@ from users_service.config import normalize_database_url
 
 EMAIL_FORMAT = "bench%d@example.com"  # user n's email; the login script uses the same
 FIRST_CREATED_AT = datetime(2026, 1, 1, tzinfo=UTC)
-COLUMNS = "id, username, email, password, created_at"
+COLUMNS = "id, username, username_key, email, email_key, password, created_at"
 
 
 class UserTables:
@@ -74,7 +74,8 @@ class UserTables:
         for n in range(1, size + 1):
             # Distinct, increasing creation times, as real sign-ups would have.
             created = (FIRST_CREATED_AT + timedelta(seconds=n)).isoformat()
-            rows.write(f"{n}\tbench{n}\t{EMAIL_FORMAT % n}\t{self._hash}\t{created}\n")
+            email = EMAIL_FORMAT % n  # ASCII: its own canonical key
+            rows.write(f"{n}\tbench{n}\tbench{n}\t{email}\t{email}\t{self._hash}\t{created}\n")
         rows.seek(0)
         cursor = connection.connection.cursor()
         cursor.copy_expert(f"COPY {table} ({COLUMNS}) FROM STDIN", rows)

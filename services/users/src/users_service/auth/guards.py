@@ -5,6 +5,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import g, request
+from sqlalchemy import select
 
 from users_service.auth.signing_key import current_signing_key
 from users_service.auth.tokens import (
@@ -33,10 +34,12 @@ def login_required(view: View) -> View:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         g.token_claims = _claims_from_header()
-        g.current_user = _active_user(g.token_claims)
-        # Give the connection back: the view may now wait on a slow client (an upload's body)
-        # without holding one of the pool's. The user stays loaded, detached.
-        db.session.close()
+        try:
+            g.current_user = _active_user(g.token_claims)
+        finally:
+            # Give the connection back: the view may now wait on a slow client (an upload's
+            # body) without holding one of the pool's. The user stays loaded, detached.
+            db.reads.close()
         return view(*args, **kwargs)
 
     setattr(wrapper, GUARD_ATTRIBUTE, "login")
@@ -81,15 +84,9 @@ def _claims_from_header() -> TokenClaims:
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, INVALID_TOKEN)
     try:
-        claims = decode_access_token(token.strip(), current_signing_key())
+        return decode_access_token(token.strip(), current_signing_key())
     except TokenError as error:
         raise token_refused(error) from error
-    revocation_ids = [claims.jti]
-    if claims.family is not None:
-        revocation_ids.append(RevokedToken.family_id(claims.family))
-    if RevokedToken.is_revoked(db.session, *revocation_ids):
-        raise ApiError(401, INVALID_TOKEN)
-    return claims
 
 
 def token_refused(error: TokenError) -> ApiError:
@@ -98,7 +95,20 @@ def token_refused(error: TokenError) -> ApiError:
 
 
 def _active_user(claims: TokenClaims) -> User:
-    user = db.session.get(User, claims.user_id)
+    """The token's user, if the token is not revoked and the account is active: one query
+    (one round trip) when all is well, a second only to tell a revoked token from a missing
+    user."""
+    revocation_ids = [claims.jti]
+    if claims.family is not None:
+        revocation_ids.append(RevokedToken.family_id(claims.family))
+    found = db.reads.execute(
+        select(User, RevokedToken.any_of(*revocation_ids)).where(User.id == claims.user_id)
+    ).first()
+    if found is None and RevokedToken.is_revoked(db.reads, *revocation_ids):
+        raise ApiError(401, INVALID_TOKEN)
+    if found is not None and found[1]:
+        raise ApiError(401, INVALID_TOKEN)
+    user: User | None = found[0] if found is not None else None
     if user is None or not user.active or not _same_account(claims, user):
         raise ApiError(401, UNKNOWN_USER)
     return user

@@ -100,7 +100,7 @@ def upload_file() -> tuple[Response, int, dict[str, str]]:
 @login_required
 def list_files() -> tuple[Response, int]:
     """Files, newest first, one page at a time (?limit=, ?cursor= from `next_cursor`)."""
-    return list_reply(db.session, StoredFile, "files", FilesPageReply)
+    return list_reply(db.reads, StoredFile, "files", FilesPageReply)
 
 
 @bp.get("/<file_id>")
@@ -118,7 +118,7 @@ def download_file(file_id: str) -> Response:
     """The file's bytes as an attachment, never rendered inline; any unknown id is a 404."""
     release = admission.take_slot(current_user().id)
     try:
-        record, chunks = uploads.open_file(db.session, current_storage(), file_id)
+        record, chunks = uploads.open_file(db.reads, current_storage(), file_id)
         response = downloads.attachment(record, chunks)
     except BaseException:
         release()

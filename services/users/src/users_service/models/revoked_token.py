@@ -6,7 +6,7 @@ Two kinds of id live here: an access token's `jti`, and `family:<id>` for a whol
 
 from datetime import datetime
 
-from sqlalchemy import String, select
+from sqlalchemy import Exists, String, exists, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from users_service.models.base import Base, Expiring, upsert_into
@@ -30,4 +30,9 @@ class RevokedToken(Expiring, Base):
 
     @classmethod
     def is_revoked(cls, session: Session, *ids: str) -> bool:
-        return session.scalar(select(cls.jti).where(cls.jti.in_(ids)).limit(1)) is not None
+        return bool(session.scalar(select(cls.any_of(*ids))))
+
+    @classmethod
+    def any_of(cls, *ids: str) -> Exists:
+        """Whether any of these ids is revoked, as a column of a larger query."""
+        return exists().where(cls.jti.in_(ids))

@@ -28,14 +28,14 @@ NO_SUCH_USER = "User does not exist"  # no period, as in the reference
 @documented("List users", query=PageQuery, replies={200: UsersPageReply})
 def list_users() -> tuple[Response, int]:
     """Users, newest first, one page at a time (?limit=, ?cursor= from `next_cursor`)."""
-    return list_reply(db.session, User, "users", UsersPageReply)
+    return list_reply(db.reads, User, "users", UsersPageReply)
 
 
 @bp.get("/<user_id>")
 @documented("Get a user", replies={200: UserReply, 404: error_reply("No such user.", NO_SUCH_USER)})
 def get_user(user_id: str) -> tuple[Response, int]:
     """One user; any id that is not a known integer is a 404."""
-    user = get_by_path_id(db.session, User, user_id)
+    user = get_by_path_id(db.reads, User, user_id)
     if user is None:
         raise ApiError(404, NO_SUCH_USER, "fail")
     return reply(UserReply(data=UserPublic.model_validate(user)))
