@@ -262,6 +262,18 @@ def storage_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.fixture
+def user(make_user: Callable[..., User]) -> User:
+    """A user; a module that needs particular details overrides it."""
+    return make_user()
+
+
+@pytest.fixture
+def token(user: User, login: Callable[..., str]) -> str:
+    """An access token of `user`."""
+    return login(user.email)
+
+
+@pytest.fixture
 def member(make_user: Callable[..., User], login: Callable[..., str]) -> Member:
     """A signed-in user, for the files routes."""
     user = make_user(username="uploader", email="uploader@example.com")

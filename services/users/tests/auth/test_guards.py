@@ -13,14 +13,18 @@ import jwt
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
 from users_service.auth.tokens import issue_access_token
 from users_service.config import Settings
 from users_service.models import User
 
 from services.users.tests.support.clock import FakeClock
-from services.users.tests.support.contract import assert_reply, register, token_of
+from services.users.tests.support.contract import (
+    assert_invalid_token,
+    assert_reply,
+    register,
+    token_of,
+)
 from services.users.tests.support.helpers import bearer, deactivate_user, delete_user, register_body
 
 PROTECTED = [("GET", "/auth/logout"), ("GET", "/auth/status"), ("POST", "/users")]
@@ -101,12 +105,6 @@ def test_token_travels_as_a_string_in_a_bearer_header(client: FlaskClient) -> No
     assert token.count(".") == 2
     reply = client.get("/auth/status", headers={"Authorization": f"Bearer {token}"})
     assert reply.status_code == 200
-
-
-def assert_invalid_token(reply: TestResponse) -> None:
-    assert reply.status_code == 401, reply.get_data(as_text=True)
-    assert reply.is_json
-    assert reply.get_json() == {"status": "error", "message": INVALID_TOKEN}
 
 
 def secret_of(settings: Settings) -> str:

@@ -7,48 +7,20 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import argon2
-import bcrypt
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
-from users_service.auth.passwords import current_hasher
 from users_service.models import User
 
-from services.users.tests.support.contract import assert_reply, token_of
+from services.users.tests.support.bodies import BAD_BODIES, NOT_JSON_BODIES, WRONG_TYPED_VALUES
+from services.users.tests.support.contract import assert_invalid_payload, assert_reply, token_of
 from services.users.tests.support.helpers import PASSWORD, bearer, register_body
+from services.users.tests.support.passwords import VerificationCounter
 
 # Bodies the contract calls "bad": a form, an empty object, an array, and a missing field.
-BAD_BODIES: dict[str, dict[str, Any]] = {
-    "form": {"data": {"username": "u", "email": "u@example.com", "password": PASSWORD}},
-    "empty object": {"json": {}},
-    "empty array": {"json": []},
-    "array of a body": {"json": [register_body()]},
-    "missing password": {"json": {"username": "u", "email": "u@example.com"}},
-}
 PRODUCTION_HASHING = {"argon2_time_cost": 2, "argon2_memory_kib": 19456, "argon2_parallelism": 1}
 INVALID = "Invalid payload."
-WRONG_TYPED_VALUES: dict[str, Any] = {
-    "int": 42,
-    "float": 4.2,
-    "bool": True,
-    "list": ["a"],
-    "dict": {"a": "b"},
-    "null": None,
-}
-NOT_JSON_BODIES: dict[str, tuple[str, str]] = {
-    "text_plain": ('{"username": "a", "email": "a@example.com", "password": "x"}', "text/plain"),
-    "invalid_json": ("{not json", "application/json"),
-    "truncated_json": ('{"username": "a", "email": ', "application/json"),
-    "array": ("[]", "application/json"),
-    "string": ('"str"', "application/json"),
-    "number": ("42", "application/json"),
-    "null": ("null", "application/json"),
-    "deep_nesting": ("[" * 100_000 + "]" * 100_000, "application/json"),
-    "empty": ("", "application/json"),
-}
 
 
 @pytest.mark.parametrize("route", ["/auth/register", "/auth/login"])
@@ -105,7 +77,7 @@ def test_login_field_of_wrong_type(
     """Defect: any field of the wrong type gave a 500 HTML page (login too): here a JSON 400
     `Invalid payload.` naming the field, for an existing account's email too."""
     body = {"email": user.email, "password": PASSWORD, field: value}
-    assert_invalid(client.post("/auth/login", json=body), "error", field)
+    assert_invalid_payload(client.post("/auth/login", json=body), "error", field)
 
 
 @pytest.mark.reference_defect("kept emails unique only case-sensitively")
@@ -128,34 +100,6 @@ def test_inactive_user_cannot_log_in(client: FlaskClient, make_user: Callable[..
     body = reply.get_json()
     assert body == {"status": "error", "message": "User does not exist."}
     assert "auth_token" not in body
-
-
-class VerificationCounter:
-    """Counts password verifications at the service's hasher, inside argon2 and bcrypt, and
-    argon2 hashes."""
-
-    def __init__(self, app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.service_verify = self.argon2_verify = self.argon2_hash = self.bcrypt_check = 0
-        with app.app_context():
-            hasher = current_hasher()
-        for owner, name, counter in (
-            (hasher, "verify", "service_verify"),
-            (argon2.PasswordHasher, "verify", "argon2_verify"),
-            (argon2.PasswordHasher, "hash", "argon2_hash"),
-            (bcrypt, "checkpw", "bcrypt_check"),
-        ):
-            monkeypatch.setattr(owner, name, self._counted(getattr(owner, name), counter))
-
-    def _counted(self, original: Callable[..., Any], counter: str) -> Callable[..., Any]:
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            setattr(self, counter, getattr(self, counter) + 1)
-            return original(*args, **kwargs)
-
-        return counted
-
-    @property
-    def counts(self) -> tuple[int, int, int]:
-        return self.service_verify, self.argon2_verify, self.argon2_hash
 
 
 @pytest.mark.reference_defect(
@@ -231,23 +175,6 @@ def test_login_time_does_not_reveal_whether_an_email_exists(
     assert 0.5 <= unknown / wrong <= 2, (unknown, wrong)
 
 
-def assert_invalid(reply: TestResponse, status: str, field: str | None = None) -> None:
-    """A 400 `Invalid payload.` JSON reply whose errors name `field` (if given)."""
-    assert reply.status_code == 400, reply.get_data(as_text=True)
-    assert reply.content_type == "application/json"
-    body = reply.get_json()
-    assert body["status"] == status
-    assert body["message"] == INVALID
-    errors = body["errors"]
-    assert isinstance(errors, list)
-    assert errors
-    for item in errors:
-        assert set(item) == {"field", "message", "type"}
-        assert all(isinstance(value, str) for value in item.values())
-    if field is not None:
-        assert field in {item["field"] for item in errors}
-
-
 def test_login_with_a_nul_in_the_email_is_an_unknown_user(client: FlaskClient) -> None:
     """Found by the fuzz tests: PostgreSQL text cannot hold NUL, and the lookup crashed (500).
     No stored email has one, so it is the same 404 as any unknown email."""
@@ -261,7 +188,7 @@ def test_login_missing_field_is_refused(client: FlaskClient, field: str) -> None
     """Login without email or password is `Invalid payload.`"""
     body = {"email": "user1@example.com", "password": PASSWORD}
     del body[field]
-    assert_invalid(client.post("/auth/login", json=body), "error", field)
+    assert_invalid_payload(client.post("/auth/login", json=body), "error", field)
 
 
 def test_login_wrong_type_does_not_echo_password(client: FlaskClient) -> None:
@@ -277,4 +204,4 @@ def test_login_non_object_body_is_invalid_payload(
 ) -> None:
     """Login with anything but a JSON object is `Invalid payload.`"""
     reply = client.post("/auth/login", data=data, content_type=content_type)
-    assert_invalid(reply, "error", "")
+    assert_invalid_payload(reply, "error", "")

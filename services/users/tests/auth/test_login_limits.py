@@ -19,8 +19,8 @@ from users_service.models.database import db
 from users_service.users import accounts
 from users_service.users.identities import email_key
 
-from services.users.tests.auth.test_rate_limits import GENEROUS, assert_too_many
 from services.users.tests.support.helpers import PASSWORD
+from services.users.tests.support.limits import GENEROUS, assert_too_many
 
 OWNER = "10.0.0.7"
 ATTACKER = "10.6.6.6"

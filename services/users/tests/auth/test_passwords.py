@@ -3,7 +3,6 @@
 from collections.abc import Callable
 from typing import Any
 
-import bcrypt
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -16,6 +15,7 @@ from users_service.models import User
 from users_service.models.database import db
 
 from services.users.tests.support.helpers import FAST_HASHING, PASSWORD, bearer, register_body
+from services.users.tests.support.passwords import legacy_bcrypt, store_hash
 
 OWASP_PRODUCTION_PREFIX = "$argon2id$v=19$m=19456,t=2,p=1$"
 NOT_FOUND = {"status": "error", "message": "User does not exist."}
@@ -26,20 +26,6 @@ def stored_hash(app: Flask, email: str) -> str:
         value = db.session.scalar(select(User.password_hash).where(User.email == email))
     assert value is not None
     return value
-
-
-def store_hash(app: Flask, email: str, password_hash: str) -> None:
-    """Write a hash straight into users.password, as an import of the reference's rows would."""
-    with app.app_context():
-        user = db.session.scalars(select(User).where(User.email == email)).one()
-        user.password_hash = password_hash
-        db.session.commit()
-
-
-def legacy_bcrypt(password: str, rounds: int = 4) -> str:
-    """A hash as the reference made it (at 13 rounds): bcrypt over (at most) the first 72
-    bytes."""
-    return bcrypt.hashpw(password.encode()[:72], bcrypt.gensalt(rounds=rounds)).decode()
 
 
 def log_in(client: FlaskClient, email: str, password: str) -> Any:

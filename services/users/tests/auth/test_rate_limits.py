@@ -17,9 +17,9 @@ from users_service.models.database import db
 
 from services.users.tests.support.clock import FakeClock
 from services.users.tests.support.helpers import PASSWORD, register_body
+from services.users.tests.support.limits import GENEROUS, assert_too_many
 
 TOO_MANY = "Too many requests. Try again later."
-GENEROUS = "1000/minute"
 
 
 def login(client: FlaskClient, email: str, address: str = "10.0.0.1", **headers: str) -> Any:
@@ -29,15 +29,6 @@ def login(client: FlaskClient, email: str, address: str = "10.0.0.1", **headers:
         environ_base={"REMOTE_ADDR": address},
         headers=headers,
     )
-
-
-def assert_too_many(reply: Any) -> int:
-    """A 429 JSON reply; returns its Retry-After in seconds."""
-    assert reply.status_code == 429, reply.get_json()
-    assert reply.get_json() == {"status": "fail", "message": TOO_MANY}
-    retry_after = int(reply.headers["Retry-After"])
-    assert retry_after >= 1
-    return retry_after
 
 
 def codes(replies: list[Any]) -> list[int]:

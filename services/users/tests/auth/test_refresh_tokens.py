@@ -40,11 +40,6 @@ def status_code(client: FlaskClient, access_token: str) -> int:
     return client.get("/auth/status", headers=bearer(access_token)).status_code
 
 
-@pytest.fixture
-def user(make_user: Callable[..., User]) -> User:
-    return make_user()
-
-
 def test_login_returns_a_refresh_token_beside_the_contract_access_token(
     client: FlaskClient, user: User
 ) -> None:

@@ -8,12 +8,11 @@ import jwt
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
 from users_service.models import User
 
 from services.users.tests.support.clock import FakeClock
-from services.users.tests.support.contract import assert_reply
+from services.users.tests.support.contract import assert_invalid_token, assert_reply
 from services.users.tests.support.helpers import bearer
 from services.users.tests.support.revocations import (
     add_revocation,
@@ -27,22 +26,6 @@ INVALID = "Invalid token. Please log in again."
 def jti_of(token: str) -> str:
     jti: str = jwt.decode(token, options={"verify_signature": False})["jti"]
     return jti
-
-
-def assert_invalid(reply: object) -> None:
-    assert reply.status_code == 401  # type: ignore[attr-defined]
-    assert reply.is_json  # type: ignore[attr-defined]
-    assert reply.get_json() == {"status": "error", "message": INVALID}  # type: ignore[attr-defined]
-
-
-@pytest.fixture
-def user(make_user: Callable[..., User]) -> User:
-    return make_user()
-
-
-@pytest.fixture
-def token(user: User, login: Callable[..., str]) -> str:
-    return login(user.email)
 
 
 @pytest.fixture
@@ -63,7 +46,7 @@ def test_logged_out_token_is_refused_on_status(client: FlaskClient, token: str) 
     """After logout the token no longer authenticates (the reference's logout did nothing)."""
     assert client.get("/auth/status", headers=bearer(token)).status_code == 200
     assert client.get("/auth/logout", headers=bearer(token)).status_code == 200
-    assert_invalid(client.get("/auth/status", headers=bearer(token)))
+    assert_invalid_token(client.get("/auth/status", headers=bearer(token)))
 
 
 def test_second_logout_with_same_token_is_refused(
@@ -71,7 +54,7 @@ def test_second_logout_with_same_token_is_refused(
 ) -> None:
     """Logging out twice: the second is a 401 (no 500) and the token is recorded once."""
     assert client.get("/auth/logout", headers=bearer(token)).status_code == 200
-    assert_invalid(client.get("/auth/logout", headers=bearer(token)))
+    assert_invalid_token(client.get("/auth/logout", headers=bearer(token)))
     assert list(revoked_rows(app)) == [jti_of(token)]
 
 
@@ -83,7 +66,7 @@ def test_logged_out_token_cannot_create_users(
     token = login(admin.email)
     assert client.get("/auth/logout", headers=bearer(token)).status_code == 200
     body = {"username": "newbie", "email": "newbie@example.com", "password": "long enough pw"}
-    assert_invalid(client.post("/users", json=body, headers=bearer(token)))
+    assert_invalid_token(client.post("/users", json=body, headers=bearer(token)))
 
 
 def test_revocation_records_the_token_expiry(client: FlaskClient, app: Flask, token: str) -> None:
@@ -127,7 +110,7 @@ def test_other_token_of_same_user_still_works(
     """Logging out one session leaves the user's other sessions alone."""
     first, second = login(user.email), login(user.email)
     assert client.get("/auth/logout", headers=bearer(first)).status_code == 200
-    assert_invalid(client.get("/auth/status", headers=bearer(first)))
+    assert_invalid_token(client.get("/auth/status", headers=bearer(first)))
     reply = client.get("/auth/status", headers=bearer(second))
     assert reply.status_code == 200
     assert reply.get_json()["data"]["id"] == user.id
@@ -150,8 +133,8 @@ def test_logout_on_one_instance_is_seen_by_another(
     other = second_instance.test_client()
     assert other.get("/auth/status", headers=bearer(token)).status_code == 200
     assert client.get("/auth/logout", headers=bearer(token)).status_code == 200
-    assert_invalid(other.get("/auth/status", headers=bearer(token)))
-    assert_invalid(other.get("/auth/logout", headers=bearer(token)))
+    assert_invalid_token(other.get("/auth/status", headers=bearer(token)))
+    assert_invalid_token(other.get("/auth/logout", headers=bearer(token)))
 
 
 def test_logout_on_second_instance_is_seen_by_first(
@@ -161,7 +144,7 @@ def test_logout_on_second_instance_is_seen_by_first(
     other = second_instance.test_client()
     revoked, kept = login(user.email), login(user.email)
     assert other.get("/auth/logout", headers=bearer(revoked)).status_code == 200
-    assert_invalid(client.get("/auth/status", headers=bearer(revoked)))
+    assert_invalid_token(client.get("/auth/status", headers=bearer(revoked)))
     assert client.get("/auth/status", headers=bearer(kept)).status_code == 200
     assert other.get("/auth/status", headers=bearer(kept)).status_code == 200
 
@@ -186,12 +169,6 @@ def test_logout_ok(client: FlaskClient, user_token: str) -> None:
 
 
 INVALID_TOKEN = "Invalid token. Please log in again."
-
-
-def assert_invalid_token(reply: TestResponse) -> None:
-    assert reply.status_code == 401, reply.get_data(as_text=True)
-    assert reply.is_json
-    assert reply.get_json() == {"status": "error", "message": INVALID_TOKEN}
 
 
 @pytest.mark.reference_defect("logout did nothing: the token kept working")

@@ -80,18 +80,8 @@ def status(client: FlaskClient, token: str) -> TestResponse:
 
 
 @pytest.fixture
-def user(make_user: Callable[..., User]) -> User:
-    return make_user()
-
-
-@pytest.fixture
 def key(app: Flask) -> str:
     return signing_key(app)
-
-
-@pytest.fixture
-def token(user: User, login: Callable[..., str]) -> str:
-    return login(user.email)
 
 
 # --- controls: the hand-made tokens below differ from a good one in one respect only ---

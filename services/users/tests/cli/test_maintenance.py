@@ -4,16 +4,13 @@ The other maintenance commands are tested beside their subject: `import-referenc
 users/test_reference_import.py, `orphan-files` in files/test_storage_s3.py.
 """
 
-from collections.abc import Callable
 from datetime import timedelta
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from users_service.models import User
-
 from services.users.tests.support.clock import FakeClock
+from services.users.tests.support.contract import assert_invalid_token
 from services.users.tests.support.helpers import bearer
 from services.users.tests.support.revocations import (
     add_revocation,
@@ -23,22 +20,6 @@ from services.users.tests.support.revocations import (
 )
 
 INVALID = "Invalid token. Please log in again."
-
-
-def assert_invalid(reply: object) -> None:
-    assert reply.status_code == 401  # type: ignore[attr-defined]
-    assert reply.is_json  # type: ignore[attr-defined]
-    assert reply.get_json() == {"status": "error", "message": INVALID}  # type: ignore[attr-defined]
-
-
-@pytest.fixture
-def user(make_user: Callable[..., User]) -> User:
-    return make_user()
-
-
-@pytest.fixture
-def token(user: User, login: Callable[..., str]) -> str:
-    return login(user.email)
 
 
 def test_prune_expired_command_removes_expired_entries(app: Flask, fake_clock: FakeClock) -> None:
@@ -70,7 +51,7 @@ def test_pruned_entry_was_for_an_expired_token_only(
     client.get("/auth/logout", headers=bearer(token))
     result = run_cli(app, "prune-expired")
     assert "removed 0 expired revocation(s)" in result.output
-    assert_invalid(client.get("/auth/status", headers=bearer(token)))
+    assert_invalid_token(client.get("/auth/status", headers=bearer(token)))
 
 
 def test_prune_expired_command_runs_under_flask_test_runner(

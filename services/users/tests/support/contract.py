@@ -45,3 +45,32 @@ def parse_http_date(value: object) -> datetime:
     assert isinstance(value, str)
     assert HTTP_DATE.match(value), value
     return parsedate_to_datetime(value)
+
+
+def assert_invalid_payload(
+    reply: TestResponse, status: str | None = None, field: str | None = None
+) -> dict[str, Any]:
+    """A JSON 400 `Invalid payload.` (with `status` when given) whose `errors` are well-formed
+    problems, one of them about `field` when given; returns the body."""
+    assert reply.status_code == 400, reply.get_data(as_text=True)
+    assert reply.content_type == "application/json", reply.get_data(as_text=True)
+    body: dict[str, Any] = reply.get_json()
+    if status is not None:
+        assert body["status"] == status
+    assert body["message"] == "Invalid payload."
+    errors = body["errors"]
+    assert isinstance(errors, list)
+    assert errors
+    for item in errors:
+        assert set(item) == {"field", "message", "type"}
+        assert all(isinstance(value, str) for value in item.values())
+    if field is not None:
+        assert field in {item["field"] for item in errors}, errors
+    return body
+
+
+def assert_invalid_token(reply: TestResponse) -> None:
+    """The contract's 401 for a token that cannot be trusted, and nothing else."""
+    assert reply.status_code == 401, reply.get_data(as_text=True)
+    assert reply.is_json
+    assert reply.get_json() == {"status": "error", "message": "Invalid token. Please log in again."}

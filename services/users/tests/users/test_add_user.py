@@ -15,18 +15,12 @@ from werkzeug.test import TestResponse
 from users_service.models import User
 from users_service.models.database import db
 
+from services.users.tests.support.bodies import BAD_BODIES
 from services.users.tests.support.contract import assert_reply
 from services.users.tests.support.helpers import PASSWORD, bearer, register_body
 from services.users.tests.support.races import THREADS, count_matching, race_has_one_winner
 
 # Bodies the contract calls "bad": a form, an empty object, an array, and a missing field.
-BAD_BODIES: dict[str, dict[str, Any]] = {
-    "form": {"data": {"username": "u", "email": "u@example.com", "password": PASSWORD}},
-    "empty object": {"json": {}},
-    "empty array": {"json": []},
-    "array of a body": {"json": [register_body()]},
-    "missing password": {"json": {"username": "u", "email": "u@example.com"}},
-}
 
 
 @pytest.mark.parametrize(

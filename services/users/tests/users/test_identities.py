@@ -14,9 +14,9 @@ from flask.testing import FlaskClient
 
 from users_service.users.identities import canonical, email_key, username_problem
 
+from services.users.tests.support.contract import assert_invalid_payload
 from services.users.tests.support.helpers import PASSWORD, register_body
 from services.users.tests.users.conftest import UserPoster
-from services.users.tests.users.test_validation import assert_invalid
 
 NFD = "jose\u0301"  # e + combining acute
 DUPLICATE_REPLIES = {
@@ -95,7 +95,9 @@ def test_identical_looking_names_are_one_account(
 def test_invisible_blank_and_mixed_script_usernames_are_refused(
     post_user: UserPoster, username: str
 ) -> None:
-    assert_invalid(post_user(register_body(1, username=username)), post_user.status, "username")
+    assert_invalid_payload(
+        post_user(register_body(1, username=username)), post_user.status, "username"
+    )
 
 
 @pytest.mark.parametrize("username", ACCEPTED_USERNAMES)
@@ -110,7 +112,7 @@ def test_names_in_one_script_are_accepted(post_user: UserPoster, username: str) 
     ids=["cyrillic a in the local part", "cyrillic a in a domain label"],
 )
 def test_mixed_script_emails_are_refused(post_user: UserPoster, email: str) -> None:
-    assert_invalid(post_user(register_body(1, email=email)), post_user.status, "email")
+    assert_invalid_payload(post_user(register_body(1, email=email)), post_user.status, "email")
 
 
 def test_each_part_of_an_email_may_have_its_own_script(post_user: UserPoster) -> None:

@@ -13,52 +13,18 @@ from werkzeug.test import TestResponse
 
 from users_service.config import Settings
 
+from services.users.tests.support.bodies import NOT_JSON_BODIES, WRONG_TYPED_VALUES
+from services.users.tests.support.contract import assert_invalid_payload
 from services.users.tests.support.helpers import register_body
 from services.users.tests.users.conftest import UserPoster
 
 INVALID = "Invalid payload."
 FIELDS = ("username", "email", "password")
-WRONG_TYPED_VALUES: dict[str, Any] = {
-    "int": 42,
-    "float": 4.2,
-    "bool": True,
-    "list": ["a"],
-    "dict": {"a": "b"},
-    "null": None,
-}
-NOT_JSON_BODIES: dict[str, tuple[str, str]] = {
-    "text_plain": ('{"username": "a", "email": "a@example.com", "password": "x"}', "text/plain"),
-    "invalid_json": ("{not json", "application/json"),
-    "truncated_json": ('{"username": "a", "email": ', "application/json"),
-    "array": ("[]", "application/json"),
-    "string": ('"str"', "application/json"),
-    "number": ("42", "application/json"),
-    "null": ("null", "application/json"),
-    "deep_nesting": ("[" * 100_000 + "]" * 100_000, "application/json"),
-    "empty": ("", "application/json"),
-}
 LONG_EMAIL = "a" * 64 + "@" + ".".join(["b" * 63] * 3) + ".com"  # 260 characters
 
 
 def created(reply: TestResponse) -> bool:
     return reply.status_code == 201 and reply.get_json()["status"] == "success"
-
-
-def assert_invalid(reply: TestResponse, status: str, field: str | None = None) -> None:
-    """A 400 `Invalid payload.` JSON reply whose errors name `field` (if given)."""
-    assert reply.status_code == 400, reply.get_data(as_text=True)
-    assert reply.content_type == "application/json"
-    body = reply.get_json()
-    assert body["status"] == status
-    assert body["message"] == INVALID
-    errors = body["errors"]
-    assert isinstance(errors, list)
-    assert errors
-    for item in errors:
-        assert set(item) == {"field", "message", "type"}
-        assert all(isinstance(value, str) for value in item.values())
-    if field is not None:
-        assert field in {item["field"] for item in errors}
 
 
 # --- missing fields and wrong types -------------------------------------------------------
@@ -70,7 +36,7 @@ def test_each_missing_field_is_named(post_user: UserPoster, field: str) -> None:
     body = register_body(7)
     del body[field]
     reply = post_user(body)
-    assert_invalid(reply, post_user.status, field)
+    assert_invalid_payload(reply, post_user.status, field)
     missing = [item for item in reply.get_json()["errors"] if item["field"] == field]
     assert missing[0]["type"] == "missing"
 
@@ -78,7 +44,7 @@ def test_each_missing_field_is_named(post_user: UserPoster, field: str) -> None:
 def test_empty_object_names_every_field(post_user: UserPoster) -> None:
     """`{}` is refused with one problem per required field."""
     reply = post_user({})
-    assert_invalid(reply, post_user.status)
+    assert_invalid_payload(reply, post_user.status)
     assert {item["field"] for item in reply.get_json()["errors"]} == set(FIELDS)
 
 
@@ -87,7 +53,7 @@ def test_empty_object_names_every_field(post_user: UserPoster) -> None:
 def test_wrong_type_is_refused(post_user: UserPoster, field: str, value: Any) -> None:
     """A non-string value for any field is a 400 naming the field, never a 500."""
     reply = post_user(register_body(7, **{field: value}))
-    assert_invalid(reply, post_user.status, field)
+    assert_invalid_payload(reply, post_user.status, field)
 
 
 # --- username -----------------------------------------------------------------------------
@@ -101,7 +67,7 @@ def test_wrong_type_is_refused(post_user: UserPoster, field: str, value: Any) ->
 def test_bad_username_is_refused(post_user: UserPoster, username: str) -> None:
     """Empty, blank, over-long or control-character usernames are refused."""
     reply = post_user(register_body(7, username=username))
-    assert_invalid(reply, post_user.status, "username")
+    assert_invalid_payload(reply, post_user.status, "username")
 
 
 @pytest.mark.parametrize(
@@ -112,7 +78,7 @@ def test_bad_username_is_refused(post_user: UserPoster, username: str) -> None:
 def test_invisible_char_in_username_is_refused(post_user: UserPoster, control: str) -> None:
     """C1 controls, bidi overrides, separators and zero-width characters are refused too."""
     reply = post_user(register_body(7, username=f"a{control}b"))
-    assert_invalid(reply, post_user.status, "username")
+    assert_invalid_payload(reply, post_user.status, "username")
 
 
 def test_username_of_128_chars_is_accepted(post_user: UserPoster) -> None:
@@ -141,7 +107,7 @@ def test_username_is_stripped_before_length_check(post_user: UserPoster) -> None
 def test_bad_email_is_refused(post_user: UserPoster, email: str) -> None:
     """Malformed or over-long email addresses are refused, naming `email`."""
     reply = post_user(register_body(7, email=email))
-    assert_invalid(reply, post_user.status, "email")
+    assert_invalid_payload(reply, post_user.status, "email")
 
 
 def test_email_of_254_chars_is_accepted(post_user: UserPoster) -> None:
@@ -162,7 +128,7 @@ def test_normal_email_is_accepted(post_user: UserPoster) -> None:
 def test_password_of_7_chars_is_refused(post_user: UserPoster) -> None:
     """The default minimum is 8 characters."""
     reply = post_user(register_body(7, password="Zq7#kW9"))
-    assert_invalid(reply, post_user.status, "password")
+    assert_invalid_payload(reply, post_user.status, "password")
 
 
 def test_password_of_8_chars_is_accepted(post_user: UserPoster) -> None:
@@ -178,14 +144,14 @@ def test_password_of_1024_chars_is_accepted(post_user: UserPoster) -> None:
 def test_password_of_1025_chars_is_refused(post_user: UserPoster) -> None:
     """One character over the default maximum is refused."""
     reply = post_user(register_body(7, password="p" * 1025))
-    assert_invalid(reply, post_user.status, "password")
+    assert_invalid_payload(reply, post_user.status, "password")
 
 
 @pytest.mark.parametrize("password", [" " * 8, "\t" * 10, " \n \r " * 3])
 def test_whitespace_only_password_is_refused(post_user: UserPoster, password: str) -> None:
     """A password made only of white space is refused even when long enough."""
     reply = post_user(register_body(7, password=password))
-    assert_invalid(reply, post_user.status, "password")
+    assert_invalid_payload(reply, post_user.status, "password")
 
 
 class TestConfiguredMinimum:
@@ -198,7 +164,7 @@ class TestConfiguredMinimum:
     def test_11_chars_refused(self, post_user: UserPoster) -> None:
         """Below the configured minimum is refused."""
         reply = post_user(register_body(7, password="Zq7#kW9mPx2"))
-        assert_invalid(reply, post_user.status, "password")
+        assert_invalid_payload(reply, post_user.status, "password")
 
     def test_12_chars_accepted(self, post_user: UserPoster) -> None:
         """Exactly the configured minimum is accepted."""
@@ -241,10 +207,10 @@ def test_non_object_body_is_invalid_payload(
 ) -> None:
     """Anything but a JSON object is a 400 JSON reply, never a 500."""
     reply = post_user(data=data, content_type=content_type)
-    assert_invalid(reply, post_user.status, "")
+    assert_invalid_payload(reply, post_user.status, "")
 
 
 def test_form_body_is_invalid_payload(post_user: UserPoster) -> None:
     """A form-encoded body with the right fields is still `Invalid payload.`"""
     reply = post_user(data=register_body(7))
-    assert_invalid(reply, post_user.status, "")
+    assert_invalid_payload(reply, post_user.status, "")
