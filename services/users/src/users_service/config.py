@@ -76,9 +76,11 @@ class DatabaseSettings(BaseSettings):
     db_pool_size: int = Field(5, ge=1, le=100)
     db_max_overflow: int = Field(5, ge=0, le=100)
     db_pool_timeout_seconds: float = Field(3.0, gt=0, le=60)
-    # Requests that would wait behind this many others for a connection (per worker) are
-    # refused at once, with a 503 and Retry-After, instead of after DB_POOL_TIMEOUT_SECONDS.
+    # Requests that would wait behind this many others for a connection (per worker), or
+    # longer than this many seconds by the recent pace, are refused at once, with a 503 and
+    # Retry-After, instead of after DB_POOL_TIMEOUT_SECONDS.
     db_pool_queue_max: int = Field(256, ge=1)
+    db_pool_queue_max_wait_seconds: float = Field(0.5, gt=0, le=60)
     db_connect_timeout_seconds: int = Field(3, ge=1, le=60)
     db_statement_timeout_ms: int = Field(5000, ge=100)
     # PostgreSQL ends a session left idle inside a transaction this long: a backstop, should

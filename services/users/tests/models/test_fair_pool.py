@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, exc, text
 
-from users_service.models.fair_pool import FairQueuePool, FifoGate, PoolBusyError
+from users_service.models.fair_pool import HOLD_TIME_WEIGHT, FairQueuePool, FifoGate, PoolBusyError
 
 LONG = 30.0  # seconds a waiter would wait; every test ends its waits long before
 
@@ -72,6 +72,82 @@ def test_a_request_finding_the_queue_full_is_refused_at_once() -> None:
     until(lambda: len(served) == 2)
 
 
+def paced(gate: FifoGate, held_for: float, requests: int = 200) -> None:
+    """Requests served one after another, each holding its connection `held_for` s."""
+    for _ in range(requests):
+        gate.acquire(LONG)
+        gate.release(held_for)
+
+
+def queue_accepted(gate: FifoGate, served: list[str]) -> int:
+    """Waiters queue behind a held permit until one is refused; how many were queued."""
+    while True:
+        try:
+            gate.acquire(0)
+        except PoolBusyError:
+            return gate.waiting
+        except exc.TimeoutError:  # queued, then gave up at once: queue a waiter for real
+            count = gate.waiting + 1
+            waiter(gate, "waiter", served)
+            until(lambda count=count: gate.waiting == count)
+
+
+def test_a_request_that_would_wait_too_long_is_refused_at_once() -> None:
+    """1 connection, each held 0.1 s: the 6th waiter would wait 0.6 s, past 0.5 s."""
+    gate, served = FifoGate(permits=1, queue_max=100, max_wait=0.5), []
+    paced(gate, held_for=0.1)
+    gate.acquire(LONG)
+    assert queue_accepted(gate, served) == 5
+    for _ in range(6):
+        gate.release()
+    until(lambda: len(served) == 5)
+
+
+def test_the_queue_accepted_follows_the_pace_the_worker_serves() -> None:
+    """Slower requests (a worker short of CPU) shrink the queue; faster ones grow it back."""
+    gate, served = FifoGate(permits=2, queue_max=100, max_wait=0.5), []
+    paced(gate, held_for=0.3)  # 2 connections, 0.3 s each: 0.15 s more per waiter ahead
+    gate.acquire(LONG)
+    gate.acquire(LONG)
+    assert queue_accepted(gate, served) == 3
+    for _ in range(2 + 3):  # ours, then each waiter's when it is done
+        gate.release()
+    until(lambda: len(served) == 3)
+    paced(gate, held_for=0.06)  # 0.03 s per waiter ahead
+    gate.acquire(LONG)
+    gate.acquire(LONG)
+    assert queue_accepted(gate, served) == 16
+    for _ in range(2 + 16):
+        gate.release()
+    until(lambda: len(served) == 3 + 16)
+
+
+def test_before_any_connection_comes_back_only_the_queue_length_limits() -> None:
+    gate, served = FifoGate(permits=1, queue_max=3, max_wait=0.001), []
+    gate.acquire(LONG)
+    assert gate.expected_wait == 0
+    assert queue_accepted(gate, served) == 3
+    for _ in range(4):
+        gate.release()
+    until(lambda: len(served) == 3)
+
+
+def test_the_pool_measures_how_long_connections_are_held(tmp_path: Path) -> None:
+    engine = create_engine(
+        f"sqlite:///{tmp_path / 'pace.sqlite3'}",
+        poolclass=FairQueuePool.with_queue_limits(10, max_wait=0.5),
+        pool_size=1,
+        max_overflow=0,
+    )
+    try:
+        gate = engine.pool._gate  # type: ignore[attr-defined]
+        with engine.connect():
+            time.sleep(0.2)
+        assert gate.expected_wait >= 0.2 * HOLD_TIME_WEIGHT
+    finally:
+        engine.dispose()
+
+
 def test_a_waiter_that_gives_up_leaves_the_queue() -> None:
     gate, served = FifoGate(permits=1, queue_max=10), []
     gate.acquire(LONG)
@@ -87,7 +163,7 @@ def test_a_waiter_that_gives_up_leaves_the_queue() -> None:
 def test_the_engine_pool_hands_out_connections_through_the_gate(tmp_path: Path) -> None:
     engine = create_engine(
         f"sqlite:///{tmp_path / 'pool.sqlite3'}",
-        poolclass=FairQueuePool.with_queue_max(1),
+        poolclass=FairQueuePool.with_queue_limits(1),
         pool_size=1,
         max_overflow=0,
         pool_timeout=LONG,

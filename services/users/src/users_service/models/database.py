@@ -40,7 +40,9 @@ def build_engine(settings: Settings) -> Engine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
-        poolclass=FairQueuePool.with_queue_max(settings.db_pool_queue_max),
+        poolclass=FairQueuePool.with_queue_limits(
+            settings.db_pool_queue_max, settings.db_pool_queue_max_wait_seconds
+        ),
         pool_recycle=300,
         connect_args={
             "connect_timeout": settings.db_connect_timeout_seconds,

@@ -1,20 +1,30 @@
 """A connection pool that serves requests in the order they asked, and turns a request away
-at once when too many are already waiting.
+at once when it would wait too long.
 
 SQLAlchemy's QueuePool lets a request that arrives just as a connection comes back take it
 ahead of those already waiting, so under overload some requests wait out the whole pool
 timeout and fail while later ones are served. Here every checkout passes a first-come,
 first-served gate with one permit per connection the pool may open: a returned connection's
-permit goes straight to the oldest waiter. A request that finds DB_POOL_QUEUE_MAX others
-waiting is refused at once (a 503 with Retry-After) rather than after the timeout.
+permit goes straight to the oldest waiter.
+
+A newcomer is refused at once (a 503 with Retry-After) rather than after the timeout when
+DB_POOL_QUEUE_MAX others already wait, or when its expected wait exceeds
+DB_POOL_QUEUE_MAX_WAIT_SECONDS. The expected wait is the queue ahead of it times how long a
+request has recently held a connection, over the number of connections: under overload the
+hold time grows (the worker's CPU is shared by more requests), so the queue a worker accepts
+shrinks with the rate it actually serves.
 """
 
 import threading
+import time
 from collections import deque
 from typing import Any, ClassVar
 
 from sqlalchemy import exc
 from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
+
+# Weight of the latest hold time in the running average: about the last 20 requests count.
+HOLD_TIME_WEIGHT = 0.05
 
 
 class PoolBusyError(exc.TimeoutError):
@@ -25,9 +35,11 @@ class FifoGate:
     """Permits handed out first come, first served; never to a later arrival while an
     earlier one waits."""
 
-    def __init__(self, permits: int, queue_max: int) -> None:
-        self._free = permits
+    def __init__(self, permits: int, queue_max: int, max_wait: float = float("inf")) -> None:
+        self._permits = self._free = permits
         self._queue_max = queue_max
+        self._max_wait = max_wait
+        self._hold_time = 0.0  # running average, seconds; 0 until a permit comes back
         self._waiting: deque[threading.Event] = deque()
         self._lock = threading.Lock()
 
@@ -36,15 +48,17 @@ class FifoGate:
             if self._free and not self._waiting:
                 self._free -= 1
                 return
-            if len(self._waiting) >= self._queue_max:
-                raise PoolBusyError(f"{len(self._waiting)} requests already wait for a connection")
+            self._refuse_if_too_long()
             turn = threading.Event()
             self._waiting.append(turn)
         if not turn.wait(timeout):
             self._give_up(turn, timeout)
 
-    def release(self) -> None:
+    def release(self, held_for: float | None = None) -> None:
+        """Pass a permit on; `held_for`, how long it was held, feeds the expected wait."""
         with self._lock:
+            if held_for is not None:
+                self._hold_time += HOLD_TIME_WEIGHT * (held_for - self._hold_time)
             if self._waiting:
                 self._waiting.popleft().set()  # the permit passes on, never back to the pool
             else:
@@ -53,6 +67,17 @@ class FifoGate:
     @property
     def waiting(self) -> int:
         return len(self._waiting)
+
+    @property
+    def expected_wait(self) -> float:
+        """Seconds a newcomer would wait, from the queue and the recent hold time."""
+        return (len(self._waiting) + 1) * self._hold_time / self._permits
+
+    def _refuse_if_too_long(self) -> None:
+        if len(self._waiting) >= self._queue_max:
+            raise PoolBusyError(f"{len(self._waiting)} requests already wait for a connection")
+        if self.expected_wait > self._max_wait:
+            raise PoolBusyError(f"the wait for a connection would be {self.expected_wait:.2f} s")
 
     def _give_up(self, turn: threading.Event, timeout: float) -> None:
         with self._lock:
@@ -64,32 +89,39 @@ class FifoGate:
 
 class FairQueuePool(QueuePool):
     """QueuePool behind a FifoGate with a permit per connection it may open, so its own
-    (unfair) wait never happens. `queue_max` is a class attribute because create_engine
-    passes a pool class only the standard arguments: see `with_queue_max`."""
+    (unfair) wait never happens. The queue limits are class attributes because create_engine
+    passes a pool class only the standard arguments: see `with_queue_limits`."""
 
     queue_max: ClassVar[int] = 256
+    queue_max_wait: ClassVar[float] = float("inf")
 
     @classmethod
-    def with_queue_max(cls, queue_max: int) -> type["FairQueuePool"]:
-        return type(cls.__name__, (cls,), {"queue_max": queue_max})
+    def with_queue_limits(
+        cls, queue_max: int, max_wait: float = float("inf")
+    ) -> type["FairQueuePool"]:
+        return type(cls.__name__, (cls,), {"queue_max": queue_max, "queue_max_wait": max_wait})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._gate = FifoGate(self.size() + self._max_overflow, self.queue_max)
+        self._gate = FifoGate(self.size() + self._max_overflow, self.queue_max, self.queue_max_wait)
+        self._checked_out_at: dict[ConnectionPoolEntry, float] = {}
 
     def _do_get(self) -> ConnectionPoolEntry:
         self._gate.acquire(self._timeout)
         try:
-            return super()._do_get()
+            record = super()._do_get()
         except BaseException:
             self._gate.release()
             raise
+        self._checked_out_at[record] = time.monotonic()
+        return record
 
     def _do_return_conn(self, record: ConnectionPoolEntry) -> None:
+        since = self._checked_out_at.pop(record, None)
         try:
             super()._do_return_conn(record)
         finally:
-            self._gate.release()
+            self._gate.release(None if since is None else time.monotonic() - since)
 
     def recreate(self) -> "FairQueuePool":
         """After a dispose: the same gate, which still counts the connections checked out of
