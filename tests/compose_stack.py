@@ -133,6 +133,14 @@ class Stack:
     def logs(self, service: str) -> str:
         return self.compose("logs", "--no-color", "--no-log-prefix", service)
 
+    def crashes(self) -> str:
+        """The replicas' log records of unhandled errors, tracebacks included."""
+        lines = self.logs("users").splitlines()
+        starts = [i for i, line in enumerate(lines) if "unhandled error" in line]
+        return (
+            "\n".join("\n".join(lines[i : i + 40]) for i in starts) or "no unhandled error logged"
+        )
+
     # Replicas: containers of the `users` service.
 
     def replicas(self) -> list[str]:

@@ -27,6 +27,11 @@ from users_service.models.fair_pool import FairQueuePool
 
 ENGINE_KEY = "users_service.engine"
 READ_ENGINE_KEY = "users_service.read_engine"
+# Connections live in autocommit, what reads want; a session that writes asks for
+# transactions. Most requests only read, and switching a connection's level on checkout and
+# back on return costs every request that does.
+AUTOCOMMIT = "AUTOCOMMIT"
+TRANSACTIONS = {"postgresql": "READ COMMITTED", "sqlite": "SERIALIZABLE"}
 SQLITE_COMPANIONS = ("", "-wal", "-shm", "-journal")  # SQLite gives each the file's mode
 log = logging.getLogger(__name__)
 
@@ -37,6 +42,7 @@ def build_engine(settings: Settings) -> Engine:
         return _sqlite_engine(url)
     engine = create_engine(
         url,
+        isolation_level=AUTOCOMMIT,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout_seconds,
@@ -115,7 +121,9 @@ def _lookup(host: str, port: int, timeout: float) -> str:
 
 def _sqlite_engine(url: str) -> Engine:
     _owner_only(make_url(url).database)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+    engine = create_engine(
+        url, isolation_level=AUTOCOMMIT, connect_args={"check_same_thread": False, "timeout": 10}
+    )
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
@@ -154,7 +162,8 @@ class Database:
 
     - `session`, for anything that writes: transactions as usual;
     - `reads`, for what only reads: autocommit, so each query is one round trip, with no
-      BEGIN before it nor ROLLBACK when the connection goes back to the pool.
+      BEGIN before it nor ROLLBACK when the connection goes back to the pool, and no change
+      of the connection's isolation level either way (autocommit is the pool's own).
 
     The one instance is `db`, below."""
 
@@ -164,8 +173,9 @@ class Database:
 
     def init_app(self, app: Flask, settings: Settings) -> None:
         engine = build_engine(settings)
-        app.extensions[ENGINE_KEY] = engine
-        app.extensions[READ_ENGINE_KEY] = engine.execution_options(isolation_level="AUTOCOMMIT")
+        transactions = TRANSACTIONS[engine.dialect.name]
+        app.extensions[ENGINE_KEY] = engine.execution_options(isolation_level=transactions)
+        app.extensions[READ_ENGINE_KEY] = engine
         app.teardown_appcontext(self._remove_sessions)
 
     @property

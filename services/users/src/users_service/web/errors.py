@@ -7,6 +7,7 @@ outages and crashes all answer with {"status": ..., "message": ...}.
 import logging
 from typing import Any
 
+import psycopg2
 from flask import Flask, Response, g, jsonify
 from gunicorn.http import errors as http_errors
 from sqlalchemy import exc as sa_exc
@@ -17,11 +18,15 @@ from users_service.models.fair_pool import PoolBusyError
 log = logging.getLogger(__name__)
 
 # Failures that mean "the database cannot be reached right now", not "the code is wrong".
+# psycopg2's own: SQLAlchemy does not wrap what fails while it sets a connection's isolation
+# level on checkout, where a connection the database has dropped is first used.
 DATABASE_UNAVAILABLE = (
     sa_exc.OperationalError,
     sa_exc.InterfaceError,
     sa_exc.DisconnectionError,
     sa_exc.TimeoutError,
+    psycopg2.OperationalError,
+    psycopg2.InterfaceError,
 )
 # What gunicorn raises while the application reads a body the client malformed or cut short.
 BODY_UNREADABLE = (
