@@ -73,8 +73,11 @@ class DatabaseSettings(BaseSettings):
     # Migrations only: the URL the serving tasks use; `db upgrade` creates that role and grants
     # it data privileges (DATABASE_URL is then the schema owner's).
     app_database_url: SecretStr | None = None
-    db_pool_size: int = Field(5, ge=1, le=100)
-    db_max_overflow: int = Field(5, ge=0, le=100)
+    # A fixed pool: a task holds WEB_CONCURRENCY x (DB_POOL_SIZE + DB_MAX_OVERFLOW)
+    # connections at most, counted against RDS max_connections (docs/deploy-aws.md), and
+    # overflow connections would be opened and closed with every burst.
+    db_pool_size: int = Field(4, ge=1, le=100)
+    db_max_overflow: int = Field(0, ge=0, le=100)
     db_pool_timeout_seconds: float = Field(3.0, gt=0, le=60)
     # Requests that would wait behind this many others for a connection (per worker), or
     # longer than this many seconds by the recent pace, are refused at once, with a 503 and
