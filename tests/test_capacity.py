@@ -11,6 +11,8 @@ from ecs_deploy import budget
 from ecs_deploy.capacity import Capacity, reservation
 from ecs_deploy.target_groups import TargetGroup
 
+from users_service.config import Settings
+
 from tests.cfn_templates import ENVIRONMENTS, load, properties, value
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +23,14 @@ CLUSTER, SCALING, BALANCER, ALARMS = (
     load(n) for n in ("cluster", "scaling", "load-balancer", "service")
 )
 PLACEABLE_SHARE_OF_MEMORY = 0.75  # the doc's assumption: OS, Docker and agent keep a quarter
+DATABASE = load("database")
+# RDS: max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000), DBInstanceClassMemory
+# being the class's memory less what RDS keeps; the doc counts 75 % of it, less 3 for superusers.
+RDS_BYTES_PER_CONNECTION = 9531392
+RDS_COUNTED_SHARE_OF_MEMORY = 0.75
+SUPERUSER_CONNECTIONS = 3
+CLASS_MEMORY_GIB = {"db.t4g.micro": 1}
+MIGRATION_CONNECTIONS = 1
 
 
 def tasks_per_instance(instance_type: str) -> int:
@@ -36,7 +46,7 @@ def test_the_peak_of_a_deploy_at_most_tasks_fits_the_fewest_instances(environmen
     per_instance = tasks_per_instance(value(CLUSTER, "InstanceType", environment))
     low, high = (int(value(CLUSTER, k, environment)) for k in ("MinSize", "MaxSize"))
     tasks = [int(value(SCALING, k, environment)) for k in ("MinTaskCount", "MaxTaskCount")]
-    peak = tasks[1] * SERVICE["deploymentConfiguration"]["maximumPercent"] // 100
+    peak = deploy_peak_tasks(environment)
     needed = math.ceil(peak / per_instance)
     assert low >= 2
     assert tasks[0] >= 2
@@ -46,6 +56,38 @@ def test_the_peak_of_a_deploy_at_most_tasks_fits_the_fewest_instances(environmen
     assert row in DOC
     assert per_instance == 4
     assert "= min(4, 6) = **4**" in DOC
+
+
+def deploy_peak_tasks(environment: str) -> int:
+    most = int(value(SCALING, "MaxTaskCount", environment))
+    return most * SERVICE["deploymentConfiguration"]["maximumPercent"] // 100
+
+
+def connections_per_task() -> int:
+    environment = {e["name"]: e["value"] for e in TASK["containerDefinitions"][0]["environment"]}
+    fields = Settings.model_fields
+    per_worker = sum(
+        int(environment.get(name.upper(), fields[name].default))
+        for name in ("db_pool_size", "db_max_overflow")
+    )
+    return int(environment["WEB_CONCURRENCY"]) * per_worker
+
+
+def planned_connection_limit(instance_class: str) -> int:
+    memory = CLASS_MEMORY_GIB[instance_class] * 2**30 * RDS_COUNTED_SHARE_OF_MEMORY
+    return min(int(memory // RDS_BYTES_PER_CONNECTION), 5000) - SUPERUSER_CONNECTIONS
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_the_peak_of_a_deploy_fits_the_databases_connections(environment: str) -> None:
+    instance_class = value(DATABASE, "InstanceClass", environment)
+    limit = planned_connection_limit(instance_class)
+    tasks = deploy_peak_tasks(environment)
+    connections = tasks * connections_per_task() + MIGRATION_CONNECTIONS
+    assert connections <= limit
+    assert f"| {environment} | {tasks} | {connections} | {limit} |" in DOC
+    assert f"`{instance_class}`" in DOC
+    assert f"**{connections_per_task()}** connections" in DOC
 
 
 def test_the_timing_model_of_the_doc_is_the_codes() -> None:

@@ -99,7 +99,7 @@ def test_whether_imported_hashes_remain_is_not_asked_per_login(
             asked.append(statement)
 
     with app.app_context():
-        engine = db.engine
+        engine = db.read_engine
     event.listen(engine, "before_cursor_execute", record)
     try:
         for _ in range(5):

@@ -168,7 +168,7 @@ class Writes:
         self.statements: list[str] = []
         self.commits = 0
         with app.app_context():
-            self.engine = db.engine
+            self.engine = db.read_engine  # the pool's own engine: sees writes too
 
     def __enter__(self) -> "Writes":
         event.listen(self.engine, "before_cursor_execute", self._statement)

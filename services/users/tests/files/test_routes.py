@@ -224,7 +224,7 @@ def test_listing_never_reads_file_content(app: Flask, client: FlaskClient, membe
     uploaded(client, member, b"content that stays put")
     statements: list[str] = []
     with app.app_context():
-        engine = db.engine
+        engine = db.read_engine  # the pool's own engine: its events see the writes' too
     event.listen(engine, "before_cursor_execute", _record(statements))
     assert client.get("/files", headers=member.headers).status_code == 200
     listing = [sql for sql in statements if "FROM files" in sql]

@@ -37,7 +37,7 @@ def race(
             collisions.append(type(context.original_exception).__name__)
 
     with app.app_context():
-        engine = db.engine
+        engine = db.read_engine
     event.listen(engine, "handle_error", on_error)
     try:
         with ThreadPoolExecutor(max_workers=len(bodies)) as pool:

@@ -318,7 +318,7 @@ def test_service_query_matches_the_explained_one(
     _insert_users(app, 3, datetime.now(UTC))
     statements: list[str] = []
     with app.app_context():
-        engine = db.engine
+        engine = db.read_engine
 
     def record(*args: Any) -> None:
         statements.append(args[2])
