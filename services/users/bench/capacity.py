@@ -115,7 +115,7 @@ def _measured(summary: dict[str, Any]) -> dict[str, Any]:
     """The endpoint's medians on the bench machine, which also ran PostgreSQL and wrk on the
     same cores: a conservative figure for an instance of as many vCPUs."""
     endpoint = summary["endpoints"][ENDPOINT]
-    cores = int(summary["context"]["machine"].split(" cores")[0])
+    cores = int(summary["context"]["machine"].split(" cores")[0])  # machine.describe()
     return {
         "label": endpoint["label"],
         "requests_per_s": endpoint["requests_per_s"],
