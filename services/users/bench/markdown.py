@@ -1,5 +1,6 @@
 """The run's summary as the Markdown tables that docs/benchmarks.md links to: the endpoints
-beside the ceiling and their limits, the overload levels, the other figures, every run."""
+beside the ceiling and their limits, the overload levels, the other figures, the capacity
+plan, every run."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -12,6 +13,7 @@ def render(summary: Summary) -> str:
         _endpoints(summary["endpoints"]),
         _overload(summary["overload"]),
         _figures(summary["figures"]),
+        _capacity(summary["capacity"]),
         _every_run({**summary["endpoints"], **summary["overload"]}),
         _caption(summary["context"]),
     ]
@@ -78,6 +80,76 @@ def _figure_row(f: Mapping[str, Any]) -> str:
     if "before_overload_mib" in f:
         measured += f" ({f['before_overload_mib']:.1f} before the overload phase)"
     return _row([f["label"], measured, *_verdict_cells(f["verdict"])])
+
+
+def _capacity(plan: Mapping[str, Any]) -> str:
+    head = [
+        "| Capacity plan, req/s | instance type | tasks | instances (CPU busy) "
+        "| database connections at a deploy's peak | database | $ an hour | $ a million requests |",
+        "|--:|---|--:|--:|--:|---|--:|--:|",
+    ]
+    rows = [
+        _capacity_row(level, instance_type, hosting)
+        for level in plan["levels"]
+        for instance_type, hosting in level["hosting"].items()
+    ]
+    return "\n".join([_capacity_inputs(plan), "", *head, *rows, "", _capacity_notes(plan)])
+
+
+def _capacity_row(level: Mapping[str, Any], instance_type: str, h: Mapping[str, Any]) -> str:
+    credits = " + CPU credits" if instance_type.startswith("t3.") else ""
+    database = level["database_class"] + (" behind RDS Proxy" if level["rds_proxy"] else "")
+    cells = [
+        f"{level['requests_per_s']:,}",
+        instance_type + credits,
+        f"{level['tasks']:,}",
+        f"{h['instances']:,} ({h['cpu_busy']:.0%})",
+        f"{level['connections_at_peak']:,}",
+        database,
+        f"{h['cost_per_hour']:,.2f}",
+        f"{h['cost_per_million']:.3f}",
+    ]
+    return _row(cells)
+
+
+def _capacity_inputs(plan: Mapping[str, Any]) -> str:
+    m, d, held = plan["measured"], plan["deployment"], plan["within_target"]
+    target = f"p99 ≤ {plan['latency_target_ms']:g} ms"
+    verdict = "within" if m["meets_latency_target"] else "**over**"
+    overload = "no overload level held it"
+    if held:
+        overload = (
+            f"GET /users/<id> held it up to {held['connections']:,} connections "
+            f"({_requests_per_s(held['requests_per_s'])} req/s, p99 {held['p99_ms']:.1f} ms)"
+        )
+    return (
+        f"**Capacity plan** from this run: {m['label']} sustained "
+        f"{_requests_per_s(m['requests_per_s'])} req/s at p99 {m['p99_ms']:.1f} ms on "
+        f"{m['cpu_units']:,} CPU units (PostgreSQL and wrk on the same cores: a conservative "
+        f"figure), {verdict} the latency target {target}; {overload}. A task's "
+        f"{d['task_cpu_units']:,} CPU units: {_requests_per_s(plan['per_task_requests_per_s'])} "
+        f"req/s, planned at the auto-scaling target of {d['cpu_target']:.0%} CPU: "
+        f"{_requests_per_s(plan['planned_per_task_requests_per_s'])} req/s (for scaling on "
+        f"the ALB's RequestCountPerTarget: {plan['requests_per_target_per_minute']:,.0f} a "
+        f"minute). Prices on demand, "
+        f"{plan['prices']['as_of']}, us-east-1 (check the AWS pricing pages); "
+        f"RDS {'Multi-AZ' if d['multi_az'] else 'single-AZ'}."
+    )
+
+
+def _capacity_notes(plan: Mapping[str, Any]) -> str:
+    d, shipped = plan["deployment"], plan["shipped"]
+    fits = "fits" if shipped["connections"] <= shipped["usable"] else "**does not fit**"
+    return (
+        f"A task holds {d['workers_per_task']} workers x {d['connections_per_worker']} database "
+        f"connections; a deploy's peak runs maximumPercent {d['deploy_peak_percent']} of the "
+        f"tasks. Production's MaxTaskCount ({shipped['max_tasks']}) is planned for "
+        f"{_requests_per_s(shipped['planned_requests_per_s'])} req/s; at a deploy's peak its "
+        f"tasks hold {shipped['connections']} connections: that {fits} the shipped "
+        f"{d['database_class']} (about {shipped['usable']} usable, estimated). The database "
+        f"serves one query per request, as many a second as the load: whether a class sustains "
+        f"that rate, this bench cannot measure."
+    )
 
 
 def _every_run(rows: Mapping[str, Any]) -> str:

@@ -1,5 +1,6 @@
 """The run's summary as JSON: medians, ratios to the ceiling and to each endpoint's limit,
-the overload levels, and a verdict beside every figure that has a target."""
+the overload levels, a verdict beside every figure that has a target, and the capacity plan
+that follows from the figures."""
 
 import json
 import statistics
@@ -7,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bench import markdown, targets
+from bench import capacity, deployment, markdown, targets
 from bench.measure import Measurements
 from bench.overload import overload_levels
 from bench.scenarios import CEILING, DATABASE_LIMIT, FLASK_LIMIT, OVERLOAD_PREFIX
@@ -34,12 +35,14 @@ def summarise(
         "cold_start": _cold_start(cold_starts_s),
         **_memory(memory_kib),
     }
-    return {
+    summary = {
         "context": dict(context),
         "endpoints": endpoints,
         "overload": overload_levels(measurements, labels),
         "figures": figures,
     }
+    summary["capacity"] = capacity.plan(summary, deployment.read())
+    return summary
 
 
 def _rank(key: str) -> tuple[int, int]:
