@@ -87,10 +87,10 @@ def test_a_light_load_still_runs_the_fewest_tasks_and_instances() -> None:
 @pytest.mark.parametrize(
     ("database_class", "usable"),
     [
-        ("db.t4g.micro", 95 - 3),  # 1 GiB x 0.85 / 9,531,392 = 95.8
-        ("db.t4g.small", 191 - 3),
-        ("db.t4g.medium", 383 - 3),
-        ("db.m6g.4xlarge", 5000 - 3),  # 6,131 capped at 5,000
+        ("db.t4g.micro", 84 - 3),  # 1 GiB x 0.75 / 9,531,392 = 84.5
+        ("db.t4g.small", 168 - 3),
+        ("db.t4g.medium", 337 - 3),
+        ("db.m6g.4xlarge", 5000 - 3),  # 5,408 capped at 5,000
     ],
 )
 def test_max_connections_follows_the_rds_formula(database_class: str, usable: int) -> None:
@@ -99,7 +99,7 @@ def test_max_connections_follows_the_rds_formula(database_class: str, usable: in
 
 @pytest.mark.parametrize(
     ("connections", "database_class"),
-    [(73, "db.t4g.micro"), (74, "db.t4g.small"), (3997, "db.m6g.4xlarge"), (3998, None)],
+    [(64, "db.t4g.micro"), (65, "db.t4g.small"), (3997, "db.m6g.4xlarge"), (3998, None)],
 )
 def test_the_class_switches_past_80_percent_of_its_connections(
     connections: int, database_class: str | None
@@ -110,7 +110,7 @@ def test_the_class_switches_past_80_percent_of_its_connections(
 def test_the_shipped_class_holds_the_most_tasks_at_a_deploys_peak() -> None:
     shipped = PLAN["shipped"]
     assert shipped["connections"] == 4 * 2 * 2 * 4
-    assert shipped["connections"] <= shipped["usable"] == 92
+    assert shipped["connections"] <= shipped["usable"] == 81
     assert shipped["planned_requests_per_s"] == pytest.approx(4 * 150)
 
 

@@ -13,6 +13,7 @@ from ecs_deploy.target_groups import TargetGroup
 
 from users_service.config import Settings
 
+from services.users.bench.capacity import usable_connections
 from tests.cfn_templates import ENVIRONMENTS, load, properties, value
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,12 +25,6 @@ CLUSTER, SCALING, BALANCER, ALARMS = (
 )
 PLACEABLE_SHARE_OF_MEMORY = 0.75  # the doc's assumption: OS, Docker and agent keep a quarter
 DATABASE = load("database")
-# RDS: max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000), DBInstanceClassMemory
-# being the class's memory less what RDS keeps; the doc counts 75 % of it, less 3 for superusers.
-RDS_BYTES_PER_CONNECTION = 9531392
-RDS_COUNTED_SHARE_OF_MEMORY = 0.75
-SUPERUSER_CONNECTIONS = 3
-CLASS_MEMORY_GIB = {"db.t4g.micro": 1}
 MIGRATION_CONNECTIONS = 1
 
 
@@ -73,15 +68,10 @@ def connections_per_task() -> int:
     return int(environment["WEB_CONCURRENCY"]) * per_worker
 
 
-def planned_connection_limit(instance_class: str) -> int:
-    memory = CLASS_MEMORY_GIB[instance_class] * 2**30 * RDS_COUNTED_SHARE_OF_MEMORY
-    return min(int(memory // RDS_BYTES_PER_CONNECTION), 5000) - SUPERUSER_CONNECTIONS
-
-
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
 def test_the_peak_of_a_deploy_fits_the_databases_connections(environment: str) -> None:
     instance_class = value(DATABASE, "InstanceClass", environment)
-    limit = planned_connection_limit(instance_class)
+    limit = usable_connections(instance_class)  # the bench's capacity plan counts alike
     tasks = deploy_peak_tasks(environment)
     connections = tasks * connections_per_task() + MIGRATION_CONNECTIONS
     assert connections <= limit

@@ -16,10 +16,11 @@ LATENCY_TARGET_MS = 100.0
 CPU_UNITS_PER_VCPU = 1024
 SUSTAINED_INSTANCE_TYPE = "c6i.large"  # not burstable: no CPU credits at the scaling target
 # RDS for PostgreSQL: max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000), where
-# DBInstanceClassMemory is the class's RAM less what RDS keeps. The share is an assumption:
-# published defaults imply 0.88 of 2 GiB (db.t2.small: 198) and 0.92 of 4 GiB (db.t2.medium:
-# 413); `SHOW max_connections` on the instance is the real figure.
-RDS_MEMORY_SHARE = 0.85
+# DBInstanceClassMemory is the class's RAM less what RDS keeps. The share is an assumption,
+# low on purpose: published defaults imply 0.88 of 2 GiB (db.t2.small: 198) and 0.92 of 4 GiB
+# (db.t2.medium: 413), but about 0.75 of 1 GiB (81 to 87 reported on micro classes);
+# `SHOW max_connections` on the instance is the real figure. docs/deploy-aws.md counts so too.
+RDS_MEMORY_SHARE = 0.75
 RDS_BYTES_PER_CONNECTION = 9_531_392
 RDS_CONNECTIONS_CAP = 5_000
 RDS_SUPERUSER_RESERVED = 3  # superuser_reserved_connections

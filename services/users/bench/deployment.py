@@ -24,7 +24,9 @@ def read() -> Deployment:
     return Deployment(
         task_cpu_units=int(task.get("cpu") or container["cpu"]),
         workers_per_task=int(environment["WEB_CONCURRENCY"]),
-        connections_per_worker=_setting("db_pool_size") + _setting("db_max_overflow"),
+        connections_per_worker=sum(
+            _setting(name, environment) for name in ("db_pool_size", "db_max_overflow")
+        ),
         instance_cpu_units={
             name: int(sizes["CpuUnits"])
             for name, sizes in cluster["Mappings"]["InstanceTypes"].items()
@@ -55,6 +57,6 @@ def _parameter(template: Any, name: str) -> str:
     return str(values.get(name, template["Parameters"][name].get("Default")))
 
 
-def _setting(name: str) -> int:
-    default: int = Settings.model_fields[name].default
-    return default
+def _setting(name: str, environment: dict[str, str]) -> int:
+    """The task definition's value, else the service's default."""
+    return int(environment.get(name.upper(), Settings.model_fields[name].default))
