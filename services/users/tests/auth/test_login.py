@@ -15,11 +15,15 @@ from users_service.models import User
 
 from services.users.tests.support.bodies import BAD_BODIES, NOT_JSON_BODIES, WRONG_TYPED_VALUES
 from services.users.tests.support.contract import assert_invalid_payload, assert_reply, token_of
-from services.users.tests.support.helpers import PASSWORD, bearer, register_body
+from services.users.tests.support.helpers import (
+    PASSWORD,
+    PRODUCTION_HASHING,
+    bearer,
+    register_body,
+)
 from services.users.tests.support.passwords import VerificationCounter
 
 # Bodies the contract calls "bad": a form, an empty object, an array, and a missing field.
-PRODUCTION_HASHING = {"argon2_time_cost": 2, "argon2_memory_kib": 19456, "argon2_parallelism": 1}
 INVALID = "Invalid payload."
 
 

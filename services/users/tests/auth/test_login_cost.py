@@ -18,10 +18,9 @@ from sqlalchemy import event
 from users_service.models import User
 from users_service.models.database import db
 
-from services.users.tests.support.helpers import PASSWORD, register_body
+from services.users.tests.support.helpers import PASSWORD, PRODUCTION_HASHING, register_body
 from services.users.tests.support.passwords import VerificationCounter, legacy_bcrypt, store_hash
 
-PRODUCTION_HASHING = {"argon2_time_cost": 2, "argon2_memory_kib": 19456, "argon2_parallelism": 1}
 WRONG = "wrong password!"
 ROUNDS = 9
 IMPORTED_COST = 11  # ~0.25 s per check here, as the finding measured

@@ -16,15 +16,17 @@ import pytest
 import requests
 
 from services.users.tests.support.gunicorn_server import GUNICORN, Serve, Server, server_env
-from services.users.tests.support.helpers import PASSWORD, bearer, register_body
+from services.users.tests.support.helpers import (
+    PASSWORD,
+    PRODUCTION_HASHING,
+    as_environment,
+    bearer,
+    register_body,
+)
 from services.users.tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.serving
-PRODUCTION_HASHING = {
-    "ARGON2_TIME_COST": "2",
-    "ARGON2_MEMORY_KIB": "19456",
-    "ARGON2_PARALLELISM": "1",
-}
+PRODUCTION_HASHING_ENV = as_environment(PRODUCTION_HASHING)
 
 MAX_SEED_BATCHES = 20
 
@@ -63,7 +65,7 @@ def _fresh_get(server: Server, path: str) -> str:
 
 def test_ping_stays_fast_while_logins_hash(serve: Serve) -> None:
     """With production argon2 parameters and every worker hashing, /ping still answers."""
-    with serve(WEB_CONCURRENCY="2", **PRODUCTION_HASHING) as server:
+    with serve(WEB_CONCURRENCY="2", **PRODUCTION_HASHING_ENV) as server:
         body = register_body(1)
         assert requests.post(f"{server.base_url}/auth/register", json=body, timeout=10).ok
         idle = _ping_latencies(server, 20)
@@ -264,7 +266,7 @@ def test_production_refuses_to_start_without_secrets(tmp_path: Path) -> None:
 def test_production_does_not_log_its_secrets(serve: Serve, database_url: str) -> None:
     """A production start-up with real secrets: neither appears in the server's output."""
     secret = "s3cr3t-" + "x" * 40
-    with serve(APP_ENV="production", SECRET_KEY=secret, **PRODUCTION_HASHING) as server:
+    with serve(APP_ENV="production", SECRET_KEY=secret, **PRODUCTION_HASHING_ENV) as server:
         requests.get(f"{server.base_url}/users", timeout=5)
         requests.get(
             f"{server.base_url}/auth/status", headers={"Authorization": "Bearer x"}, timeout=5

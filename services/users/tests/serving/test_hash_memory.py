@@ -12,15 +12,11 @@ from users_service.config import Settings
 
 from services.users.tests.serving.upload_load import MIB, members
 from services.users.tests.support.gunicorn_server import Serve, Server
+from services.users.tests.support.helpers import PRODUCTION_HASHING, as_environment
 
 pytestmark = pytest.mark.serving
 HASH_MIB: float = Settings.model_fields["argon2_memory_kib"].default / 1024
 HASHES = 10
-# The production parameters, not the suite's fast ones.
-PRODUCTION_HASHING = {
-    name.upper(): str(Settings.model_fields[name].default)
-    for name in ("argon2_time_cost", "argon2_memory_kib", "argon2_parallelism")
-}
 
 
 def worker_rss_mib(server: Server) -> float:
@@ -29,7 +25,8 @@ def worker_rss_mib(server: Server) -> float:
 
 
 def test_hash_buffers_leave_the_worker_after_use(serve: Serve) -> None:
-    with serve(WEB_CONCURRENCY="1", **PRODUCTION_HASHING) as server:
+    # The production parameters, not the suite's fast ones.
+    with serve(WEB_CONCURRENCY="1", **as_environment(PRODUCTION_HASHING)) as server:
         before = worker_rss_mib(server)  # it hashed once already, at start (the dummy hash)
         members(server, HASHES)  # a registration hashes its password once
         after = worker_rss_mib(server)

@@ -18,6 +18,15 @@ from users_service.models.database import db
 
 # Hashing made cheap for tests only (APP_ENV=testing is the one place that allows it).
 FAST_HASHING = {"argon2_time_cost": 1, "argon2_memory_kib": 8, "argon2_parallelism": 1}
+# What the service hashes with unless told otherwise: the settings' own defaults.
+PRODUCTION_HASHING = {name: Settings.model_fields[name].default for name in FAST_HASHING}
+
+
+def as_environment(settings: dict[str, Any]) -> dict[str, str]:
+    """Settings as the variables a server process reads."""
+    return {name.upper(): str(value) for name, value in settings.items()}
+
+
 PASSWORD = "correct horse battery"
 # A database URL nothing answers at (nothing listens on port 1).
 UNREACHABLE_DATABASE = "postgresql://nobody:x@127.0.0.1:1/none"
