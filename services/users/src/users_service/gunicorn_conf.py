@@ -8,7 +8,6 @@
 - a graceful timeout below the container's stop timeout, so a stopping task drains.
 """
 
-import ctypes
 import os
 import tempfile
 from pathlib import Path
@@ -37,8 +36,6 @@ forwarded_allow_ips = ""
 # No runtime control socket: it would be a writable path in $HOME, unwanted in containers.
 control_socket_disable = True
 _created_seed_file: list[Path] = []
-M_MMAP_THRESHOLD = -3  # glibc's malloc.h
-LARGE_BUFFER_BYTES = 1 << 20
 
 
 def on_starting(server: Any) -> None:
@@ -55,19 +52,6 @@ def post_fork(server: Any, worker: Any) -> None:
     from psycogreen.gevent import patch_psycopg
 
     patch_psycopg()
-    _give_large_buffers_back_after_use()
-
-
-def _give_large_buffers_back_after_use() -> None:
-    """Each password hash allocates one large buffer (ARGON2_MEMORY_KIB). glibc serves the
-    first from mmap and returns it when freed, but then raises its mmap threshold above that
-    size, so every later buffer comes from the heap and stays in the worker's memory after
-    use. A fixed threshold keeps large buffers on mmap: freed memory leaves the process."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:  # not glibc: its allocator has no such threshold to pin
-        return
-    libc.mallopt(M_MMAP_THRESHOLD, LARGE_BUFFER_BYTES)
 
 
 def on_exit(server: Any) -> None:
