@@ -83,7 +83,7 @@ class DatabaseSettings(BaseSettings):
     # longer than this many seconds by the recent pace, are refused at once, with a 503 and
     # Retry-After, instead of after DB_POOL_TIMEOUT_SECONDS.
     db_pool_queue_max: int = Field(256, ge=1)
-    db_pool_queue_max_wait_seconds: float = Field(0.5, gt=0, le=60)
+    db_pool_queue_max_wait_seconds: float = Field(2.0, gt=0, le=60)
     db_connect_timeout_seconds: int = Field(3, ge=1, le=60)
     db_statement_timeout_ms: int = Field(5000, ge=100)
     # PostgreSQL ends a session left idle inside a transaction this long: a backstop, should

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, exc, text
 
-from users_service.models.fair_pool import HOLD_TIME_WEIGHT, FairQueuePool, FifoGate, PoolBusyError
+from users_service.models.fair_pool import FairQueuePool, FifoGate, Pace, PoolBusyError
 
 LONG = 30.0  # seconds a waiter would wait; every test ends its waits long before
 
@@ -72,11 +72,24 @@ def test_a_request_finding_the_queue_full_is_refused_at_once() -> None:
     until(lambda: len(served) == 2)
 
 
-def paced(gate: FifoGate, held_for: float, requests: int = 200) -> None:
-    """Requests served one after another, each holding its connection `held_for` s."""
-    for _ in range(requests):
-        gate.acquire(LONG)
-        gate.release(held_for)
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def paced(gate: FifoGate, clock: FakeClock, interval: float, releases: int = 200) -> None:
+    """A permit comes back every `interval` s while a request waits for it (one permit,
+    held by the caller on entry and on return)."""
+    for _ in range(releases):
+        count = gate.waiting + 1
+        waiter(gate, "paced", [])
+        until(lambda count=count: gate.waiting == count)
+        clock.now += interval
+        gate.release()  # to the waiter, who holds it from now on
+        until(lambda count=count: gate.waiting == count - 1)
 
 
 def queue_accepted(gate: FifoGate, served: list[str]) -> int:
@@ -92,37 +105,49 @@ def queue_accepted(gate: FifoGate, served: list[str]) -> int:
             until(lambda count=count: gate.waiting == count)
 
 
+def test_the_pace_counts_only_intervals_while_requests_wait() -> None:
+    pace = Pace()
+    for second in range(100):
+        pace.released(second * 0.01, saturated=True)
+    assert pace.interval == pytest.approx(0.01, rel=0.2)
+    assert pace.wait_behind(9) == pytest.approx(10 * pace.interval)
+    before = pace.interval
+    pace.released(5.0, saturated=False)  # then nobody waited for a while
+    pace.released(500.0, saturated=True)  # the first release of the next burst
+    assert pace.interval == before  # the quiet time is not slowness
+
+
 def test_a_request_that_would_wait_too_long_is_refused_at_once() -> None:
-    """1 connection, each held 0.1 s: the 6th waiter would wait 0.6 s, past 0.5 s."""
-    gate, served = FifoGate(permits=1, queue_max=100, max_wait=0.5), []
-    paced(gate, held_for=0.1)
+    """A permit back every 0.1 s: the 6th waiter would wait 0.6 s, past 0.5 s."""
+    clock = FakeClock()
+    gate, served = FifoGate(permits=1, queue_max=100, max_wait=0.5, clock=clock), []
     gate.acquire(LONG)
+    paced(gate, clock, interval=0.1)
     assert queue_accepted(gate, served) == 5
-    for _ in range(6):
+    for _ in range(6):  # the paced waiter's, then each queued one's when it is done
         gate.release()
     until(lambda: len(served) == 5)
 
 
 def test_the_queue_accepted_follows_the_pace_the_worker_serves() -> None:
-    """Slower requests (a worker short of CPU) shrink the queue; faster ones grow it back."""
-    gate, served = FifoGate(permits=2, queue_max=100, max_wait=0.5), []
-    paced(gate, held_for=0.3)  # 2 connections, 0.3 s each: 0.15 s more per waiter ahead
+    """A slower pace (a worker short of CPU) shrinks the queue; a faster one grows it back."""
+    clock = FakeClock()
+    gate, served = FifoGate(permits=2, queue_max=100, max_wait=0.5, clock=clock), []
     gate.acquire(LONG)
     gate.acquire(LONG)
+    paced(gate, clock, interval=0.15)
     assert queue_accepted(gate, served) == 3
-    for _ in range(2 + 3):  # ours, then each waiter's when it is done
+    for _ in range(3):
         gate.release()
     until(lambda: len(served) == 3)
-    paced(gate, held_for=0.06)  # 0.03 s per waiter ahead
-    gate.acquire(LONG)
-    gate.acquire(LONG)
+    paced(gate, clock, interval=0.03, releases=400)
     assert queue_accepted(gate, served) == 16
-    for _ in range(2 + 16):
+    for _ in range(16):
         gate.release()
     until(lambda: len(served) == 3 + 16)
 
 
-def test_before_any_connection_comes_back_only_the_queue_length_limits() -> None:
+def test_before_the_pace_is_known_only_the_queue_length_limits() -> None:
     gate, served = FifoGate(permits=1, queue_max=3, max_wait=0.001), []
     gate.acquire(LONG)
     assert gate.expected_wait == 0
@@ -130,22 +155,6 @@ def test_before_any_connection_comes_back_only_the_queue_length_limits() -> None
     for _ in range(4):
         gate.release()
     until(lambda: len(served) == 3)
-
-
-def test_the_pool_measures_how_long_connections_are_held(tmp_path: Path) -> None:
-    engine = create_engine(
-        f"sqlite:///{tmp_path / 'pace.sqlite3'}",
-        poolclass=FairQueuePool.with_queue_limits(10, max_wait=0.5),
-        pool_size=1,
-        max_overflow=0,
-    )
-    try:
-        gate = engine.pool._gate  # type: ignore[attr-defined]
-        with engine.connect():
-            time.sleep(0.2)
-        assert gate.expected_wait >= 0.2 * HOLD_TIME_WEIGHT
-    finally:
-        engine.dispose()
 
 
 def test_a_waiter_that_gives_up_leaves_the_queue() -> None:

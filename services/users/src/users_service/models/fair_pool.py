@@ -9,37 +9,63 @@ permit goes straight to the oldest waiter.
 
 A newcomer is refused at once (a 503 with Retry-After) rather than after the timeout when
 DB_POOL_QUEUE_MAX others already wait, or when its expected wait exceeds
-DB_POOL_QUEUE_MAX_WAIT_SECONDS. The expected wait is the queue ahead of it times how long a
-request has recently held a connection, over the number of connections: under overload the
-hold time grows (the worker's CPU is shared by more requests), so the queue a worker accepts
-shrinks with the rate it actually serves.
+DB_POOL_QUEUE_MAX_WAIT_SECONDS. The expected wait is the queue ahead of it times the recent
+interval between permits coming back while requests wait: the pace the worker really
+serves at under load, whatever slows it (the database, or its own CPU shared by more
+requests).
 """
 
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from sqlalchemy import exc
 from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
-# Weight of the latest hold time in the running average: about the last 20 requests count.
-HOLD_TIME_WEIGHT = 0.05
+# Weight of the latest interval in the running average: about the last 50 count.
+PACE_WEIGHT = 0.02
 
 
 class PoolBusyError(exc.TimeoutError):
     """Too many requests are already waiting for a database connection."""
 
 
+class Pace:
+    """How often a permit comes back while requests wait for one: measured only while the
+    gate is saturated, so idle time never counts as slowness."""
+
+    def __init__(self) -> None:
+        self.interval = 0.0  # running average, seconds; 0 until measured
+        self._last: float | None = None  # the previous release, if requests waited then
+
+    def released(self, now: float, saturated: bool) -> None:
+        if saturated and self._last is not None:
+            self.interval += PACE_WEIGHT * (now - self._last - self.interval)
+        self._last = now if saturated else None
+
+    def wait_behind(self, queue: int) -> float:
+        """Seconds a newcomer behind `queue` others would wait (0 until measured)."""
+        return (queue + 1) * self.interval
+
+
 class FifoGate:
     """Permits handed out first come, first served; never to a later arrival while an
     earlier one waits."""
 
-    def __init__(self, permits: int, queue_max: int, max_wait: float = float("inf")) -> None:
-        self._permits = self._free = permits
+    def __init__(
+        self,
+        permits: int,
+        queue_max: int,
+        max_wait: float = float("inf"),
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._free = permits
         self._queue_max = queue_max
         self._max_wait = max_wait
-        self._hold_time = 0.0  # running average, seconds; 0 until a permit comes back
+        self._clock = clock
+        self._pace = Pace()
         self._waiting: deque[threading.Event] = deque()
         self._lock = threading.Lock()
 
@@ -54,11 +80,9 @@ class FifoGate:
         if not turn.wait(timeout):
             self._give_up(turn, timeout)
 
-    def release(self, held_for: float | None = None) -> None:
-        """Pass a permit on; `held_for`, how long it was held, feeds the expected wait."""
+    def release(self) -> None:
         with self._lock:
-            if held_for is not None:
-                self._hold_time += HOLD_TIME_WEIGHT * (held_for - self._hold_time)
+            self._pace.released(self._clock(), saturated=bool(self._waiting))
             if self._waiting:
                 self._waiting.popleft().set()  # the permit passes on, never back to the pool
             else:
@@ -70,8 +94,8 @@ class FifoGate:
 
     @property
     def expected_wait(self) -> float:
-        """Seconds a newcomer would wait, from the queue and the recent hold time."""
-        return (len(self._waiting) + 1) * self._hold_time / self._permits
+        """Seconds a newcomer would wait, from the queue and the recent pace."""
+        return self._pace.wait_behind(len(self._waiting))
 
     def _refuse_if_too_long(self) -> None:
         if len(self._waiting) >= self._queue_max:
@@ -104,24 +128,20 @@ class FairQueuePool(QueuePool):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._gate = FifoGate(self.size() + self._max_overflow, self.queue_max, self.queue_max_wait)
-        self._checked_out_at: dict[ConnectionPoolEntry, float] = {}
 
     def _do_get(self) -> ConnectionPoolEntry:
         self._gate.acquire(self._timeout)
         try:
-            record = super()._do_get()
+            return super()._do_get()
         except BaseException:
             self._gate.release()
             raise
-        self._checked_out_at[record] = time.monotonic()
-        return record
 
     def _do_return_conn(self, record: ConnectionPoolEntry) -> None:
-        since = self._checked_out_at.pop(record, None)
         try:
             super()._do_return_conn(record)
         finally:
-            self._gate.release(None if since is None else time.monotonic() - since)
+            self._gate.release()
 
     def recreate(self) -> "FairQueuePool":
         """After a dispose: the same gate, which still counts the connections checked out of
