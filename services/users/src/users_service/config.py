@@ -94,8 +94,8 @@ class TokenSettings(BaseSettings):
     jwt_algorithm: Literal["RS256", "HS256"] = "RS256"
     # RS256: PEM private keys, the signing one first; the others stay published and accepted.
     jwt_private_keys: SecretStr | None = None
-    jwt_issuer: str = Field("users-service", min_length=1, max_length=512)
-    jwt_audience: str | None = Field(None, min_length=1, max_length=512)
+    jwt_issuer: str = Field("users-service", min_length=1, max_length=256)  # the ALB's limit
+    jwt_audience: str | None = Field(None, min_length=1, max_length=256)
     secret_key: SecretStr | None = None
     access_token_ttl_seconds: int = Field(900, gt=0)
     refresh_token_ttl_seconds: int = Field(14 * 86400, gt=0)

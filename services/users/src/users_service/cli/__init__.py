@@ -1,4 +1,4 @@
-"""Operator commands: `users-service db upgrade`, `create-admin`, `jwt-key`, `import-reference`, ...
+"""Operator commands: `users-service db upgrade`, `create-admin`, `import-reference`, ...
 
 create_app registers them on every app (so `app.test_cli_runner()` runs them too); the
 `users-service` command (`cli.main`) builds the app with the same settings as the server.
@@ -6,12 +6,11 @@ create_app registers them on every app (so `app.test_cli_runner()` runs them too
 
 from flask import Flask
 
-from users_service.cli import accounts, db, keys, maintenance
+from users_service.cli import accounts, db, maintenance
 
 COMMANDS = (
     db.db_group,
     accounts.create_admin_command,
-    keys.jwt_key_command,
     maintenance.prune_expired_command,
     maintenance.import_reference_command,
     maintenance.orphan_files_command,
