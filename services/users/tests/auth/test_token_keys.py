@@ -289,6 +289,11 @@ def test_configured_keys_win_over_the_file(tmp_path: Path, new_pem: str) -> None
     assert configured.signing_kid != generated.signing_kid
 
 
-def test_keys_of_hs256_have_no_kid(make_app: Callable[..., Flask], app: Flask) -> None:
+def test_keys_of_hs256_have_no_kid_and_publish_nothing(
+    make_app: Callable[..., Flask], app: Flask, settings: Settings
+) -> None:
     keys: TokenKeys = keys_of(make_app(jwt_algorithm="HS256"))
     assert (keys.algorithm, keys.signing_kid, list(keys.verifying)) == ("HS256", None, [None])
+    assert keys.published() == {}
+    assert settings.secret_key is not None
+    assert settings.secret_key.get_secret_value() not in repr(keys)  # a repr can reach a log

@@ -10,7 +10,7 @@ later account that gets the same id (a restored or imported database can reuse o
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,9 +42,10 @@ class TokenKeys:
     algorithm: str
     issuer: str
     audience: str | None
-    signing: str | rsa.RSAPrivateKey
+    # Out of the repr: under HS256 both hold the secret, and a repr can reach a log.
+    signing: str | rsa.RSAPrivateKey = field(repr=False)
     signing_kid: str | None
-    verifying: Mapping[str | None, str | rsa.RSAPublicKey]
+    verifying: Mapping[str | None, str | rsa.RSAPublicKey] = field(repr=False)
 
     def verifying_key(self, header: Mapping[str, Any]) -> str | rsa.RSAPublicKey:
         """The key a token's header names; an unknown or missing `kid` is an invalid token."""
@@ -52,6 +53,14 @@ class TokenKeys:
         if not (kid is None or isinstance(kid, str)) or kid not in self.verifying:
             raise TokenError()
         return self.verifying[kid]
+
+    def published(self) -> dict[str, rsa.RSAPublicKey]:
+        """The public keys by `kid`, in their configured order (none under HS256)."""
+        return {
+            kid: key
+            for kid, key in self.verifying.items()
+            if kid is not None and isinstance(key, rsa.RSAPublicKey)
+        }
 
 
 @dataclass(frozen=True)

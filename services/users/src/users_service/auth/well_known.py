@@ -32,11 +32,9 @@ def _cached_reply(body: Reply) -> Response:
 def jwks() -> Response:
     """The public keys that verify access tokens, each named by the `kid` that tokens carry:
     every key of JWT_PRIVATE_KEYS, in its order (the first signs). Empty under HS256."""
-    keys = current_token_keys()
     published = [
         PublicJwk.model_validate(rsa_keys.public_jwk(kid, public))
-        for kid, public in keys.verifying.items()
-        if kid is not None and not isinstance(public, str)
+        for kid, public in current_token_keys().published().items()
     ]
     return _cached_reply(JwksReply(keys=published))
 
