@@ -20,6 +20,8 @@ from pathlib import Path
 
 import requests
 
+from users_service.auth import rsa_keys
+
 ROOT = Path(__file__).resolve().parent.parent
 EXPORT = re.compile(r"^export ([A-Z_]+)=(.*)$")
 STARTUP_TIMEOUT = 300  # building the image on a cold cache included
@@ -92,6 +94,7 @@ class Stack:
             "EDGE_SUBNET": "172.30.142.0/24",
             "EDGE_LB_ADDRESS": "172.30.142.10",
             "SECRET_KEY": secrets.token_urlsafe(48),
+            "JWT_PRIVATE_KEYS": rsa_keys.generate_pem(),
             "POSTGRES_PASSWORD": secrets.token_hex(16),
             # For the containers (env_file) and for compose's own variables (instead of .env).
             "ENV_FILE": str(settings),

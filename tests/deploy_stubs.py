@@ -53,6 +53,8 @@ OUTPUTS = {
     "DatabaseUrlSecretArn": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:app-AbCdEf",
     "MigrationDatabaseUrlSecretArn": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:own-AbCdEf",
     "SecretKeySecretArn": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:key-AbCdEf",
+    "JwtPrivateKeysSecretArn": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:jwt-AbCdEf",
+    "JwtIssuer": "https://users.example.com",
     "ErrorsAlarmName": f"{FAMILY}-5xx",
     "LatencyAlarmName": f"{FAMILY}-latency-p99",
 }

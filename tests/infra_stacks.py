@@ -134,7 +134,12 @@ def _cluster_exports(deployment: Deployment) -> dict[str, str]:
 
 def _secret_exports(deployment: Deployment) -> dict[str, str]:
     secrets = deployment.client("secretsmanager")
-    names = ("DatabaseUrlSecretArn", "MigrationDatabaseUrlSecretArn", "SecretKeySecretArn")
+    names = (
+        "DatabaseUrlSecretArn",
+        "MigrationDatabaseUrlSecretArn",
+        "SecretKeySecretArn",
+        "JwtPrivateKeysSecretArn",
+    )
     return {n: secrets.create_secret(Name=n, SecretString="stand-in")["ARN"] for n in names}
 
 

@@ -41,6 +41,12 @@ from tests.infra_stacks import ON_MOTO, Deployment, deploy, name
 from tests.support import Record
 
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")
+SECRET_OUTPUTS = (
+    "DatabaseUrlSecretArn",
+    "MigrationDatabaseUrlSecretArn",
+    "SecretKeySecretArn",
+    "JwtPrivateKeysSecretArn",
+)
 TEMPLATES = {stack: load(stack) for stack in STACK_ORDER}
 NETWORK, LOAD_BALANCER, CLUSTER, DATABASE, SERVICE, IDENTITY, SCALING = TEMPLATES.values()
 AMI_PARAMETER = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
@@ -49,11 +55,13 @@ ORDER = " -> ".join(STACK_ORDER)
 MOTO_SKIPS = {
     name("network"): {"NatGatewayAddress2", "NatGateway2"},  # staging: one NAT (a condition)
     # no certificate (a condition), and moto has no bucket policy resource
-    name("load-balancer"): {"HttpsIngress", "HttpsListener", "AccessLogBucketPolicy"},
+    name("load-balancer"): {
+        "HttpsIngress", "HttpsListener", "AccessLogBucketPolicy", "JwtValidatedRule",
+    },
     ON_MOTO["cluster"]: {"CapacityProvider", "ClusterCapacityProviders"},
     ON_MOTO["database"]: {
         "OwnerCredentials", "AppCredentials", "DatabaseUrlSecret",
-        "MigrationDatabaseUrlSecret", "SecretKeySecret",
+        "MigrationDatabaseUrlSecret", "SecretKeySecret", "JwtPrivateKeysSecret",
     },
     name("service"): {"ErrorsAlarm", "LatencyAlarm"},
     name("deploy-identity"): {"GitHubOidcProvider"},
@@ -199,14 +207,10 @@ def test_database_is_protected_and_gives_two_verified_tls_urls() -> None:
     )
 
 
-def test_execution_role_reads_exactly_the_three_secrets_and_task_role_nothing() -> None:
+def test_execution_role_reads_exactly_the_four_secrets_and_task_role_nothing() -> None:
     [policy] = properties(SERVICE, "ExecutionRole")["Policies"]
     [statement] = policy["PolicyDocument"]["Statement"]
-    assert statement["Resource"] == [
-        imported("database", "DatabaseUrlSecretArn"),
-        imported("database", "MigrationDatabaseUrlSecretArn"),
-        imported("database", "SecretKeySecretArn"),
-    ]
+    assert statement["Resource"] == [imported("database", key) for key in SECRET_OUTPUTS]
     assert not {"Policies", "ManagedPolicyArns"} & set(properties(SERVICE, "TaskRole"))
 
 
@@ -298,8 +302,7 @@ def test_moto_creates_the_service_stack_with_the_deploys_inputs(moto: Deployment
     )
     assert outputs["RepositoryUri"].endswith("/users-staging")
     assert moto.inline_policy_resources(outputs["ExecutionRoleArn"]) == [
-        moto.outputs[name("database")][key]
-        for key in ("DatabaseUrlSecretArn", "MigrationDatabaseUrlSecretArn", "SecretKeySecretArn")
+        moto.outputs[name("database")][key] for key in SECRET_OUTPUTS
     ]
 
 

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import jwt
 import pytest
 import requests
 
@@ -19,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def make_run(tmp_path: Path) -> Iterator[str]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY"}}
+    unset = {"DATABASE_URL", "SECRET_KEY", "JWT_ALGORITHM", "JWT_PRIVATE_KEYS"}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     settings = tmp_path / "settings.env"
     settings.write_text(f"USERS_PAGE_SIZE=3\nPORT={free_port()}\n")  # the environment's PORT wins
     env.update(
@@ -68,7 +70,10 @@ def test_make_run_serves_the_api_on_sqlite(make_run: str, tmp_path: Path) -> Non
     )
     assert status.json()["data"]["username"] == "michael"
     assert (tmp_path / "var" / "users.sqlite3").is_file()
-    assert (tmp_path / "var" / "secret_key").stat().st_mode & 0o077 == 0  # private to the owner
+    # RS256 by default: a key generated once, private to the owner, publishes the token's kid
+    assert (tmp_path / "var" / "jwt_private_key.pem").stat().st_mode & 0o077 == 0
+    jwks = requests.get(f"{make_run}/.well-known/jwks.json", timeout=5).json()
+    assert [key["kid"] for key in jwks["keys"]] == [jwt.get_unverified_header(token)["kid"]]
 
 
 def test_make_run_reads_the_settings_file_and_starts_quietly(make_run: str, tmp_path: Path) -> None:

@@ -22,6 +22,8 @@ EXPECTED_PLACEHOLDERS = {
     "TaskRoleArn",
     "DatabaseUrlSecretArn",
     "SecretKeySecretArn",
+    "JwtPrivateKeysSecretArn",
+    "JwtIssuer",
     "LogGroupName",
     "Region",
 }
@@ -31,9 +33,11 @@ SAMPLES = {
     "Family": "users-staging",
     "Region": "eu-west-1",
     "LogGroupName": "/ecs/users-staging",
+    "JwtIssuer": "https://users.example.com",
     **{
         name: f"arn:aws:iam::123456789012:role/{name}"
-        for name in EXPECTED_PLACEHOLDERS - {"IMAGE", "Family", "Region", "LogGroupName"}
+        for name in EXPECTED_PLACEHOLDERS
+        - {"IMAGE", "Family", "Region", "LogGroupName", "JwtIssuer"}
     },
 }
 
@@ -120,11 +124,12 @@ def test_the_stop_timeout_leaves_gunicorn_time_to_drain() -> None:
 
 
 def test_required_settings_come_from_secrets_never_plain_environment() -> None:
-    """Production refuses to start without DATABASE_URL and SECRET_KEY: both are set, and
-    both from Secrets Manager or Parameter Store."""
+    """Production refuses to start without DATABASE_URL and its token keys (JWT_PRIVATE_KEYS
+    under RS256, SECRET_KEY under HS256): all are set, from Secrets Manager or Parameter Store."""
     secrets = {s["name"]: s["valueFrom"] for s in container()["secrets"]}
     environment = {e["name"]: e["value"] for e in container()["environment"]}
-    assert set(secrets) == {"DATABASE_URL", "SECRET_KEY"}
+    assert set(secrets) == {"DATABASE_URL", "SECRET_KEY", "JWT_PRIVATE_KEYS"}
+    assert environment["JWT_ALGORITHM"] == "RS256"
     assert not set(secrets) & set(environment)
     assert environment["APP_ENV"] == "production"
     for name, value in environment.items():

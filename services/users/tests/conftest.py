@@ -21,6 +21,7 @@ from sqlalchemy import create_engine
 
 from users_service import migrations
 from users_service.app import create_app
+from users_service.auth import rsa_keys
 from users_service.auth.passwords import current_hasher
 from users_service.config import Settings
 from users_service.models import Base, User, clock
@@ -80,6 +81,7 @@ def make_settings(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Callable[..., Settings]:
     secret = secrets.token_urlsafe(48)
+    private_key = rsa_keys.generate_pem()
     data_dir = tmp_path_factory.mktemp("data")
 
     def factory(**overrides: Any) -> Settings:
@@ -87,6 +89,7 @@ def make_settings(
             "app_env": "testing",
             "database_url": database_url,
             "secret_key": secret,
+            "jwt_private_keys": private_key,
             "data_dir": data_dir,
             "instance_id": "test-instance",
             # Most tests log in far more often than a person would; test_rate_limits turns
@@ -107,8 +110,15 @@ def migrated(make_settings: Callable[..., Settings]) -> None:
 
 
 @pytest.fixture
-def settings(make_settings: Callable[..., Settings]) -> Settings:
-    return make_settings()
+def token_settings() -> dict[str, Any]:
+    """Overrides of the token settings of `settings` (and so of `app`): none by default (RS256);
+    a test module parametrizes it to run its tests under both algorithms."""
+    return {}
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings], token_settings: dict[str, Any]) -> Settings:
+    return make_settings(**token_settings)
 
 
 @pytest.fixture
@@ -287,8 +297,10 @@ def tmp_seed_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def serve(app: Flask, settings: Settings, database_url: str, tmp_path: Path) -> Serve:
-    """Run gunicorn against the test database; `app` empties the tables afterwards."""
+    """Run gunicorn against the test database, with the signing keys of `settings`; `app`
+    empties the tables afterwards."""
     assert settings.secret_key is not None
+    assert settings.jwt_private_keys is not None
 
     def start(**overrides: str) -> AbstractContextManager[Server]:
         defaults = {
@@ -296,6 +308,8 @@ def serve(app: Flask, settings: Settings, database_url: str, tmp_path: Path) -> 
             "DATABASE_URL": database_url,
             "DATA_DIR": str(tmp_path),
             "SECRET_KEY": settings.secret_key.get_secret_value(),  # type: ignore[union-attr]
+            "JWT_ALGORITHM": settings.jwt_algorithm,
+            "JWT_PRIVATE_KEYS": settings.jwt_private_keys.get_secret_value(),  # type: ignore[union-attr]
             **{k.upper(): str(v) for k, v in FAST_HASHING.items()},
         }
         env = server_env(**{**defaults, **overrides})

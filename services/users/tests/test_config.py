@@ -13,13 +13,17 @@ import pytest
 from pydantic import SecretStr
 
 from users_service import config
+from users_service.auth import rsa_keys
 from users_service.auth.signing_key import KEY_FILE_NAME, resolve_signing_key
 from users_service.config import ConfigError, Settings, load_settings, normalize_database_url
 
 from services.users.tests.support.helpers import FAST_HASHING
 
+A_PEM_KEY = rsa_keys.generate_pem()
 STRONG_SECRET = "x7Qp2Lr9Vb4Nc8Wd1Ke6Mf3Hg5Js0Ta-Yu2Io7Pz9Aq4Sw1Z"  # 48 characters
 PG_URL = "postgresql://svc:s3cr3t-db-pw@db.internal:5432/users"
+# Production with the shared secret: the SECRET_KEY rules apply (RS256 does not use it).
+HS256 = {"JWT_ALGORITHM": "HS256"}
 
 
 @pytest.fixture(autouse=True)
@@ -35,6 +39,7 @@ def _production(monkeypatch: pytest.MonkeyPatch, **env: str | None) -> None:
     values: dict[str, str | None] = {
         "APP_ENV": "production",
         "SECRET_KEY": STRONG_SECRET,
+        "JWT_PRIVATE_KEYS": A_PEM_KEY,
         "DATABASE_URL": PG_URL,
         **env,
     }
@@ -48,16 +53,18 @@ def _production(monkeypatch: pytest.MonkeyPatch, **env: str | None) -> None:
 @pytest.mark.parametrize(
     "env",
     [
-        {"SECRET_KEY": None},
-        {"SECRET_KEY": ""},
-        {"SECRET_KEY": "short-but-not-empty"},
-        {"SECRET_KEY": "a" * 31},
-        {"SECRET_KEY": "my_precious"},
-        {"SECRET_KEY": "changeme"},
+        {**HS256, "SECRET_KEY": None},
+        {**HS256, "SECRET_KEY": ""},
+        {**HS256, "SECRET_KEY": "short-but-not-empty"},
+        {**HS256, "SECRET_KEY": "a" * 31},
+        {**HS256, "SECRET_KEY": "my_precious"},
+        {**HS256, "SECRET_KEY": "changeme"},
         {"DATABASE_URL": None},
         {"DATABASE_URL": ""},
         {"DATABASE_URL": "sqlite:///var/users.sqlite3"},
         {"DATABASE_URL": "sqlite://"},
+        {"JWT_PRIVATE_KEYS": None},
+        {"JWT_PRIVATE_KEYS": ""},
     ],
     ids=[
         "no secret",
@@ -70,12 +77,15 @@ def _production(monkeypatch: pytest.MonkeyPatch, **env: str | None) -> None:
         "empty database url",
         "sqlite file",
         "sqlite memory",
+        "no rs256 keys",
+        "empty rs256 keys",
     ],
 )
 def test_production_refuses_unsafe_environment(
     monkeypatch: pytest.MonkeyPatch, env: dict[str, str | None]
 ) -> None:
-    """APP_ENV=production without a strong secret and PostgreSQL does not start."""
+    """APP_ENV=production without its signing keys (a strong secret under HS256) and
+    PostgreSQL does not start."""
     _production(monkeypatch, **env)
     with pytest.raises(ConfigError):
         load_settings()
@@ -84,19 +94,21 @@ def test_production_refuses_unsafe_environment(
 @pytest.mark.parametrize(
     "overrides",
     [
-        {"secret_key": None},
-        {"secret_key": "my_precious"},
-        {"secret_key": "s" * 10},
+        {"jwt_algorithm": "HS256", "secret_key": None},
+        {"jwt_algorithm": "HS256", "secret_key": "my_precious"},
+        {"jwt_algorithm": "HS256", "secret_key": "s" * 10},
+        {"jwt_private_keys": None},
         {"database_url": None},
         {"database_url": "sqlite:////tmp/users.sqlite3"},
     ],
-    ids=["no secret", "my_precious", "short secret", "no database url", "sqlite url"],
+    ids=["no secret", "my_precious", "short secret", "no keys", "no database url", "sqlite url"],
 )
 def test_production_refuses_unsafe_keyword_arguments(overrides: dict[str, Any]) -> None:
     """The same refusals apply to values passed to load_settings directly."""
     values: dict[str, Any] = {
         "app_env": "production",
         "secret_key": STRONG_SECRET,
+        "jwt_private_keys": A_PEM_KEY,
         "database_url": PG_URL,
         **overrides,
     }
@@ -111,8 +123,11 @@ def _shows_part_of(message: str, secret: str, window: int = 8) -> bool:
 
 def test_config_error_names_the_problem(monkeypatch: pytest.MonkeyPatch) -> None:
     """The refusal says which setting is wrong."""
-    _production(monkeypatch, SECRET_KEY="my_precious")
+    _production(monkeypatch, **HS256, SECRET_KEY="my_precious")
     with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_settings()
+    _production(monkeypatch, JWT_ALGORITHM="RS256", JWT_PRIVATE_KEYS=None)
+    with pytest.raises(ConfigError, match="JWT_PRIVATE_KEYS"):
         load_settings()
     _production(monkeypatch, DATABASE_URL="sqlite:///x.sqlite3")
     with pytest.raises(ConfigError, match="DATABASE_URL"):
@@ -122,13 +137,21 @@ def test_config_error_names_the_problem(monkeypatch: pytest.MonkeyPatch) -> None
 @pytest.mark.parametrize(
     ("env", "secret"),
     [
-        ({"SECRET_KEY": "my_precious"}, "my_precious"),
+        ({**HS256, "SECRET_KEY": "my_precious"}, "my_precious"),
         ({"DATABASE_URL": None}, STRONG_SECRET),
         ({"DATABASE_URL": "sqlite:///x.sqlite3"}, STRONG_SECRET),
-        ({"SECRET_KEY": "short-secret"}, "s3cr3t-db-pw"),
+        ({**HS256, "SECRET_KEY": "short-secret"}, "s3cr3t-db-pw"),
+        ({"DATABASE_URL": None}, A_PEM_KEY[40:100]),
         ({"ARGON2_MEMORY_KIB": "8"}, STRONG_SECRET),
     ],
-    ids=["weak secret", "secret, no db", "secret, sqlite", "db password", "secret, argon2"],
+    ids=[
+        "weak secret",
+        "secret, no db",
+        "secret, sqlite",
+        "db password",
+        "rsa key, no db",
+        "secret, argon2",
+    ],
 )
 def test_config_error_does_not_echo_secrets(
     monkeypatch: pytest.MonkeyPatch, env: dict[str, str | None], secret: str
@@ -156,7 +179,12 @@ def test_production_accepts_strong_secret_and_postgresql(monkeypatch: pytest.Mon
 
 def test_production_accepts_keyword_arguments() -> None:
     """Keyword arguments alone can make a valid production configuration."""
-    settings = load_settings(app_env="production", secret_key=STRONG_SECRET, database_url=PG_URL)
+    settings = load_settings(
+        app_env="production",
+        jwt_private_keys=A_PEM_KEY,
+        secret_key=STRONG_SECRET,
+        database_url=PG_URL,
+    )
     assert settings.app_env == "production"
 
 
@@ -273,10 +301,12 @@ def test_weak_argon2_parameters_allowed_in_testing() -> None:
 
 
 def test_secrets_are_not_in_repr_or_str() -> None:
-    """repr() and str() of the settings never show the secret key, DB password or admin password."""
+    """repr() and str() of the settings never show the signing keys, DB password or admin
+    password."""
     settings = load_settings(
         app_env="production",
         secret_key=STRONG_SECRET,
+        jwt_private_keys=A_PEM_KEY,
         database_url=PG_URL,
         admin_username="root",
         admin_email="root@example.com",
@@ -284,6 +314,7 @@ def test_secrets_are_not_in_repr_or_str() -> None:
     )
     for shown in (repr(settings), str(settings)):
         assert STRONG_SECRET not in shown
+        assert not _shows_part_of(shown, A_PEM_KEY.split("-----")[2].strip())
         assert "s3cr3t-db-pw" not in shown
         assert "admin-password-123" not in shown
     assert "root@example.com" in repr(settings)  # the rest is still visible for debugging
@@ -533,12 +564,14 @@ def test_settings_have_no_secret_key_default(monkeypatch: pytest.MonkeyPatch) ->
 
 @pytest.mark.reference_defect("committed its secret key (my_precious) in four files")
 def test_production_refuses_the_reference_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Defect: the secret `my_precious` was committed. Production refuses to start with it."""
+    """Defect: the secret `my_precious` was committed. Production refuses to start with it
+    (under HS256, the algorithm that uses it)."""
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(ValueError, match="SECRET_KEY"):
         Settings(  # type: ignore[call-arg]
             _env_file=None,
             app_env="production",
+            jwt_algorithm="HS256",
             secret_key=SecretStr("my_precious"),
             database_url=SecretStr("postgresql://users:pw@db.internal/users"),
         )

@@ -4,7 +4,7 @@ from flask import Flask, Response, jsonify
 from flask_cors import CORS
 
 from users_service import config
-from users_service.auth import passwords, signing_key
+from users_service.auth import passwords, signing_key, well_known
 from users_service.auth import routes as auth_routes
 from users_service.cli import register_commands
 from users_service.config import Settings, load_settings
@@ -76,5 +76,5 @@ def register_services(app: Flask, settings: Settings) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    for routes in (health, auth_routes, users_routes, files_routes, seed, docs):
+    for routes in (health, auth_routes, well_known, users_routes, files_routes, seed, docs):
         app.register_blueprint(routes.bp)

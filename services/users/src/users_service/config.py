@@ -94,6 +94,13 @@ class DatabaseSettings(BaseSettings):
 class TokenSettings(BaseSettings):
     """Signing and lifetimes of tokens."""
 
+    # RS256 lets other services (and the ALB) verify tokens with the published public keys;
+    # HS256 is kept for clients that forge or verify tokens with the shared SECRET_KEY.
+    jwt_algorithm: Literal["RS256", "HS256"] = "RS256"
+    # RS256: PEM private keys, the signing one first; the others stay published and accepted.
+    jwt_private_keys: SecretStr | None = None
+    jwt_issuer: str = Field("users-service", min_length=1, max_length=256)  # the ALB's limit
+    jwt_audience: str | None = Field(None, min_length=1, max_length=256)
     secret_key: SecretStr | None = None
     access_token_ttl_seconds: int = Field(900, gt=0)
     refresh_token_ttl_seconds: int = Field(14 * 86400, gt=0)
@@ -253,14 +260,23 @@ class Settings(
             raise ValueError("ARGON2_* parameters are below OWASP's minimum (19456 KiB, 2 passes)")
 
     def _require_production_secrets(self) -> None:
+        if self.jwt_algorithm == "HS256":
+            self._require_strong_secret_key()
+        elif self.jwt_private_keys is None:
+            raise ValueError(
+                "production with JWT_ALGORITHM=RS256 needs JWT_PRIVATE_KEYS"
+                " (`users-service jwt-key` prints a new key)"
+            )
+        url = self.database_url.get_secret_value() if self.database_url else ""
+        if not url or url.startswith("sqlite"):
+            raise ValueError("production needs DATABASE_URL pointing at PostgreSQL")
+
+    def _require_strong_secret_key(self) -> None:
         secret = self.secret_key.get_secret_value() if self.secret_key else ""
         if len(secret) < MIN_SECRET_LENGTH or secret.lower() in KNOWN_WEAK_SECRETS:
             raise ValueError(
                 f"production needs SECRET_KEY of at least {MIN_SECRET_LENGTH} random characters"
             )
-        url = self.database_url.get_secret_value() if self.database_url else ""
-        if not url or url.startswith("sqlite"):
-            raise ValueError("production needs DATABASE_URL pointing at PostgreSQL")
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -13,9 +13,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from users_service.auth.signing_key import resolve_token_keys
 from users_service.config import configure_logging, load_settings
 
 _settings = load_settings()  # fail here, in the master, on a bad production configuration
+# Unusable token keys fail here too; a development key is generated here, once, before fork.
+resolve_token_keys(_settings)
 # The application's own log lines (warnings, crashes) beside gunicorn's, in the workers too.
 configure_logging()
 

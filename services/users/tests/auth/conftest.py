@@ -1,5 +1,7 @@
-"""Fixtures of the auth tests: apps with rate limits on, and a clock at a window's start."""
+"""Fixtures of the auth tests: apps with rate limits on, a clock at a window's start, and the
+service's token keys (and a stranger's)."""
 
+import dataclasses
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -7,7 +9,11 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from users_service.auth import rsa_keys
+from users_service.auth.tokens import TokenKeys
+
 from services.users.tests.support.clock import FakeClock
+from services.users.tests.support.tokens import keys_of
 
 
 @pytest.fixture
@@ -27,3 +33,21 @@ def window_start(fake_clock: FakeClock) -> datetime:
     fake_clock.current = now.replace(second=0, microsecond=0) - timedelta(minutes=1)
     start: datetime = fake_clock.current
     return start
+
+
+@pytest.fixture
+def keys(app: Flask) -> TokenKeys:
+    """What `app` signs and verifies tokens with."""
+    return keys_of(app)
+
+
+@pytest.fixture(scope="session")
+def other_rsa_key() -> rsa_keys.rsa.RSAPrivateKey:
+    return rsa_keys.parse_keys(rsa_keys.generate_pem())[0].private
+
+
+@pytest.fixture
+def stranger_keys(keys: TokenKeys, other_rsa_key: rsa_keys.rsa.RSAPrivateKey) -> TokenKeys:
+    """The service's keys with another signing key of the same algorithm (and the same kid)."""
+    other = "another secret long enough for hs256!" if keys.signing_kid is None else other_rsa_key
+    return dataclasses.replace(keys, signing=other)

@@ -2,11 +2,7 @@
 the route to run (the contract's 401 and 403 literals).
 """
 
-import base64
-import json
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -14,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from users_service.auth.tokens import issue_access_token
+from users_service.auth.tokens import TokenKeys
 from users_service.config import Settings
 from users_service.models import User
 
@@ -26,8 +22,16 @@ from services.users.tests.support.contract import (
     token_of,
 )
 from services.users.tests.support.helpers import bearer, deactivate_user, delete_user, register_body
+from services.users.tests.support.tokens import ALGORITHMS, DROP, claims_for, signed
 
 PROTECTED = [("GET", "/auth/logout"), ("GET", "/auth/status"), ("POST", "/users")]
+
+
+@pytest.fixture(params=ALGORITHMS)
+def token_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    return {"jwt_algorithm": request.param}
+
+
 INVALID_TOKEN = "Invalid token. Please log in again."
 
 
@@ -71,11 +75,11 @@ def test_invalid_token(client: FlaskClient, method: str, route: str, token: str)
 
 
 def test_token_signed_with_another_secret(
-    client: FlaskClient, make_user: Callable[..., User]
+    client: FlaskClient, make_user: Callable[..., User], stranger_keys: TokenKeys
 ) -> None:
     """invalid token (well-formed, but signed with a different key) | 401 | error | Invalid ..."""
     user = make_user()
-    token = issue_access_token(user.id, "another secret that is long enough for hs256!", 900)
+    token = signed(stranger_keys, claims_for(user.id))
     reply = client.get("/auth/status", headers=bearer(token))
     assert_reply(reply, 401, "error", "Invalid token. Please log in again.")
 
@@ -107,58 +111,33 @@ def test_token_travels_as_a_string_in_a_bearer_header(client: FlaskClient) -> No
     assert reply.status_code == 200
 
 
-def secret_of(settings: Settings) -> str:
-    assert settings.secret_key is not None
-    return settings.secret_key.get_secret_value()
-
-
-def claims_for(user_id: int, **overrides: Any) -> dict[str, Any]:
-    """Claims the service itself would issue; `overrides` changes or (with None) drops one."""
-    now = datetime.now(UTC)
-    claims: dict[str, Any] = {
-        "sub": str(user_id),
-        "iat": int(now.timestamp()),
-        "exp": int((now + timedelta(minutes=5)).timestamp()),
-        "jti": uuid.uuid4().hex,
-        "typ": "access",
-    }
-    claims.update(overrides)
-    return {name: value for name, value in claims.items() if value is not None}
-
-
-def b64url(data: dict[str, Any]) -> str:
-    raw = json.dumps(data, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
 @pytest.fixture
 def user(make_user: Callable[..., User]) -> User:
     return make_user(username="alice", email="alice@example.com")
 
 
-def test_token_with_the_service_claims_and_hs256_is_accepted(
-    client: FlaskClient, user: User, settings: Settings
+def test_token_with_the_service_claims_and_algorithm_is_accepted(
+    client: FlaskClient, user: User, keys: TokenKeys
 ) -> None:
     """Control for the forged-token tests below: the same claims, correctly signed, work."""
-    token = jwt.encode(claims_for(user.id), secret_of(settings), algorithm="HS256")
+    token = signed(keys, claims_for(user.id))
     assert client.get("/auth/status", headers=bearer(token)).status_code == 200
 
 
 @pytest.mark.reference_defect("decoded tokens without pinning the algorithm")
-@pytest.mark.parametrize("algorithm", ["HS512", "HS384"])
-def test_algorithm_is_pinned(
-    client: FlaskClient, user: User, settings: Settings, algorithm: str
-) -> None:
-    """Defect: `algorithms` not pinned on decode. Right secret, other HMAC algorithm: 401."""
-    token = jwt.encode(claims_for(user.id), secret_of(settings), algorithm=algorithm)
+@pytest.mark.parametrize("size", ["512", "384"])
+def test_algorithm_is_pinned(client: FlaskClient, user: User, keys: TokenKeys, size: str) -> None:
+    """Defect: `algorithms` not pinned on decode. Right key, same family, other hash: 401."""
+    algorithm = keys.algorithm.replace("256", size)
+    token = signed(keys, claims_for(user.id), algorithm)
     assert jwt.get_unverified_header(token)["alg"] == algorithm
     assert_invalid_token(client.get("/auth/status", headers=bearer(token)))
 
 
 @pytest.mark.reference_defect("accepted tokens without exp")
-def test_token_without_exp_is_refused(client: FlaskClient, user: User, settings: Settings) -> None:
+def test_token_without_exp_is_refused(client: FlaskClient, user: User, keys: TokenKeys) -> None:
     """Defect: tokens without `exp` were accepted."""
-    token = jwt.encode(claims_for(user.id, exp=None), secret_of(settings), algorithm="HS256")
+    token = signed(keys, claims_for(user.id, exp=DROP))
     assert "exp" not in jwt.decode(token, options={"verify_signature": False})
     assert_invalid_token(client.get("/auth/status", headers=bearer(token)))
 
@@ -170,14 +149,14 @@ def test_token_without_exp_is_refused(client: FlaskClient, user: User, settings:
     ids=repr,
 )
 def test_token_with_non_numeric_sub_is_refused(
-    client: FlaskClient, user: User, settings: Settings, subject: object
+    client: FlaskClient, user: User, keys: TokenKeys, subject: object
 ) -> None:
     """Defect: a string (non-numeric) `sub` gave a 500. Also a number or a missing `sub`."""
     claims = claims_for(user.id)
     claims.pop("sub")
     if subject is not None:
         claims["sub"] = subject
-    token = jwt.encode(claims, secret_of(settings), algorithm="HS256")
+    token = signed(keys, claims)
     assert_invalid_token(client.get("/auth/status", headers=bearer(token)))
 
 

@@ -44,7 +44,14 @@ def test_login_returns_a_refresh_token_beside_the_contract_access_token(
     client: FlaskClient, user: User
 ) -> None:
     body = login_pair(client, user)
-    assert set(body) == {"status", "message", "auth_token", "refresh_token"}
+    assert set(body) == {
+        "status",
+        "message",
+        "auth_token",
+        "refresh_token",
+        "expires_in",
+        "token_type",
+    }
     assert body["refresh_token"] != body["auth_token"]
     assert status_code(client, body["auth_token"]) == 200
     # The refresh token is not an access token.

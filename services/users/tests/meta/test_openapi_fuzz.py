@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import missing_required_header, positive_
 from users_service.app import create_app
 from users_service.auth import routes as auth
 from users_service.auth.guards import NO_TOKEN
-from users_service.auth.signing_key import current_signing_key
+from users_service.auth.signing_key import current_token_keys
 from users_service.auth.tokens import issue_access_token
 from users_service.config import Settings, current_settings
 from users_service.models import User
@@ -47,6 +47,7 @@ def _document_app() -> Flask:
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
         app_env="testing",
+        jwt_algorithm="HS256",  # the document does not depend on it; no key to generate
         secret_key=secret,
         database_url="sqlite://",
         **FAST_HASHING,
@@ -67,7 +68,7 @@ class Target:
     def token(self) -> str:
         with self.app.app_context():
             ttl = current_settings().access_token_ttl_seconds
-            return issue_access_token(self.admin_id, current_signing_key(), ttl)
+            return issue_access_token(self.admin_id, current_token_keys(), ttl)
 
 
 TARGET = Target(_document_app())

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import requests
 
+from users_service.config import Settings
+
 from services.users.tests.support.gunicorn_server import GUNICORN, Serve, Server, server_env
 from services.users.tests.support.helpers import (
     PASSWORD,
@@ -246,10 +248,16 @@ def test_uploads_stream_through_gunicorn_on_either_storage(
     assert received == content
 
 
-def test_production_refuses_to_start_without_secrets(tmp_path: Path) -> None:
-    """No SECRET_KEY and no DATABASE_URL: the master exits at once, naming the problem."""
-    env = server_env(APP_ENV="production", DATA_DIR=str(tmp_path))
+@pytest.mark.parametrize(
+    ("algorithm", "missing"), [("RS256", "JWT_PRIVATE_KEYS"), ("HS256", "SECRET_KEY")]
+)
+def test_production_refuses_to_start_without_secrets(
+    tmp_path: Path, algorithm: str, missing: str
+) -> None:
+    """No signing keys and no DATABASE_URL: the master exits at once, naming the problem."""
+    env = server_env(APP_ENV="production", DATA_DIR=str(tmp_path), JWT_ALGORITHM=algorithm)
     env.pop("SECRET_KEY", None)
+    env.pop("JWT_PRIVATE_KEYS", None)
     result = subprocess.run(
         [str(GUNICORN), "-c", "python:users_service.gunicorn_conf", "users_service.wsgi:app"],
         env=env,
@@ -259,12 +267,15 @@ def test_production_refuses_to_start_without_secrets(tmp_path: Path) -> None:
     )
     output = (result.stdout + result.stderr).decode()
     assert result.returncode != 0
-    assert "SECRET_KEY" in output
+    assert missing in output
+    assert not list(tmp_path.iterdir())  # and no key generated in production
 
 
 @pytest.mark.postgres_only  # production refuses SQLite
-def test_production_does_not_log_its_secrets(serve: Serve, database_url: str) -> None:
-    """A production start-up with real secrets: neither appears in the server's output."""
+def test_production_does_not_log_its_secrets(
+    serve: Serve, database_url: str, settings: Settings
+) -> None:
+    """A production start-up with real secrets: none appears in the server's output."""
     secret = "s3cr3t-" + "x" * 40
     with serve(APP_ENV="production", SECRET_KEY=secret, **PRODUCTION_HASHING_ENV) as server:
         requests.get(f"{server.base_url}/users", timeout=5)
@@ -275,3 +286,5 @@ def test_production_does_not_log_its_secrets(serve: Serve, database_url: str) ->
     assert "Listening at" in output
     assert secret not in output
     assert (urlsplit(database_url).password or secret) not in output
+    assert settings.jwt_private_keys is not None
+    assert settings.jwt_private_keys.get_secret_value()[200:260] not in output

@@ -7,7 +7,7 @@ from typing import Any, TypeVar, cast
 from flask import g, request
 from sqlalchemy import select
 
-from users_service.auth.signing_key import current_signing_key
+from users_service.auth.signing_key import current_token_keys
 from users_service.auth.tokens import (
     TokenClaims,
     TokenError,
@@ -84,7 +84,7 @@ def _claims_from_header() -> TokenClaims:
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, INVALID_TOKEN)
     try:
-        return decode_access_token(token.strip(), current_signing_key())
+        return decode_access_token(token.strip(), current_token_keys())
     except TokenError as error:
         raise token_refused(error) from error
 

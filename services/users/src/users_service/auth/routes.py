@@ -17,7 +17,7 @@ from users_service.auth.guards import (
 from users_service.auth.passwords import current_hasher
 from users_service.auth.rate_limits import LoginLimits, limit_request
 from users_service.auth.schemas import Login, TokenPairReply, TokenRefresh
-from users_service.auth.signing_key import current_signing_key
+from users_service.auth.signing_key import current_token_keys
 from users_service.auth.token_families import Signer, TokenPair
 from users_service.auth.tokens import TokenError
 from users_service.config import current_settings
@@ -47,12 +47,17 @@ def token_pair_replies(code: int, refusal_code: int, refusal: ReplyDoc) -> dict[
 
 
 def _signer() -> Signer:
-    return Signer(current_settings(), current_signing_key())
+    return Signer(current_settings(), current_token_keys())
 
 
 def _pair_reply(message: str, pair: TokenPair, code: int = 200) -> tuple[Response, int]:
     # `auth_token` stays the access token, as the contract's clients expect.
-    body = TokenPairReply(message=message, auth_token=pair.access, refresh_token=pair.refresh)
+    body = TokenPairReply(
+        message=message,
+        auth_token=pair.access,
+        refresh_token=pair.refresh,
+        expires_in=current_settings().access_token_ttl_seconds,
+    )
     return reply(body, code)
 
 

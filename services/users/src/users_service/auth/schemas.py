@@ -1,10 +1,11 @@
-"""The auth routes' wire format: credentials, refresh tokens, and the token pair replies."""
+"""The auth routes' wire format: credentials, refresh tokens, the token pair replies, and the
+published keys (/.well-known/)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StrictStr, StringConstraints
 
-from users_service.web.wire import Message, RequestModel
+from users_service.web.wire import Message, Reply, RequestModel
 
 
 class Login(RequestModel):
@@ -27,3 +28,29 @@ class TokenPairReply(Message):
     refresh_token: str = Field(
         description="Opaque and single use: POST it to /auth/refresh for a new pair."
     )
+    expires_in: int = Field(description="Seconds until the access token expires (RFC 6749).")
+    token_type: Literal["Bearer"] = Field("Bearer", description="How to send `auth_token`.")
+
+
+class PublicJwk(Reply):
+    """A public key that verifies access tokens (RFC 7517), named by its RFC 7638 thumbprint."""
+
+    kty: Literal["RSA"]
+    kid: str = Field(description="The key's RFC 7638 thumbprint; tokens name it in `kid`.")
+    alg: Literal["RS256"]
+    use: Literal["sig"]
+    n: str = Field(description="The modulus, base64url.")
+    e: str = Field(description="The public exponent, base64url.")
+
+
+class JwksReply(Reply):
+    """The keys that verify access tokens: empty under HS256 (a shared secret)."""
+
+    keys: list[PublicJwk]
+
+
+class DiscoveryReply(Reply):
+    """Where middleware that discovers keys finds them (an OpenID Connect discovery subset)."""
+
+    issuer: str = Field(description="The `iss` of every access token (JWT_ISSUER).")
+    jwks_uri: str = Field(description="The absolute URL of /.well-known/jwks.json.")

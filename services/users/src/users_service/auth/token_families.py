@@ -11,7 +11,13 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from users_service.auth.tokens import TokenClaims, TokenError, account_stamp, issue_access_token
+from users_service.auth.tokens import (
+    TokenClaims,
+    TokenError,
+    TokenKeys,
+    account_stamp,
+    issue_access_token,
+)
 from users_service.config import Settings
 from users_service.models import RefreshToken, RevokedToken, User, clock
 
@@ -24,10 +30,10 @@ class TokenPair:
 
 @dataclass(frozen=True)
 class Signer:
-    """What issuing and revoking need: the signing key and the lifetimes in the settings."""
+    """What issuing and revoking need: the signing keys and the lifetimes in the settings."""
 
     settings: Settings
-    key: str
+    keys: TokenKeys
 
 
 def start(session: Session, signer: Signer, user: User) -> TokenPair:
@@ -77,7 +83,7 @@ def _issue(session: Session, signer: Signer, user: User, family: str) -> TokenPa
     session.commit()
     access = issue_access_token(
         user.id,
-        signer.key,
+        signer.keys,
         settings.access_token_ttl_seconds,
         family,
         account=account_stamp(user.created_at),

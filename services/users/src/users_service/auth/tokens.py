@@ -1,4 +1,5 @@
-"""Signed access tokens (JWT, HS256 pinned on both ends).
+"""Signed access tokens (JWT): RS256 or HS256, pinned on both ends to the one configured
+algorithm, its issuer (and audience, when configured) and its published keys.
 
 An access token issued with a session names its refresh-token family (`fam`), so that
 revoking the family (logout, or a refresh token replayed) refuses its access tokens too;
@@ -8,15 +9,17 @@ later account that gets the same id (a restored or imported database can reuse o
 
 import re
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from users_service.models import clock
 
-ALGORITHM = "HS256"
-REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti"]
+REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "iss"]
 ACCESS = "access"
 USER_ID = re.compile(r"[1-9][0-9]{0,17}")  # a positive id that fits in BIGINT
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -28,6 +31,36 @@ class TokenError(Exception):
     def __init__(self, expired: bool = False) -> None:
         super().__init__("expired" if expired else "invalid")
         self.expired = expired
+
+
+@dataclass(frozen=True)
+class TokenKeys:
+    """What signs and verifies access tokens: one algorithm, one issuer, an optional
+    audience, the signing key and its `kid`, and the accepted keys by `kid` (HS256 has one
+    shared secret and no `kid`)."""
+
+    algorithm: str
+    issuer: str
+    audience: str | None
+    # Out of the repr: under HS256 both hold the secret, and a repr can reach a log.
+    signing: str | rsa.RSAPrivateKey = field(repr=False)
+    signing_kid: str | None
+    verifying: Mapping[str | None, str | rsa.RSAPublicKey] = field(repr=False)
+
+    def verifying_key(self, header: Mapping[str, Any]) -> str | rsa.RSAPublicKey:
+        """The key a token's header names; an unknown or missing `kid` is an invalid token."""
+        kid = header.get("kid") if self.signing_kid is not None else None
+        if not (kid is None or isinstance(kid, str)) or kid not in self.verifying:
+            raise TokenError()
+        return self.verifying[kid]
+
+    def published(self) -> dict[str, rsa.RSAPublicKey]:
+        """The public keys by `kid`, in their configured order (none under HS256)."""
+        return {
+            kid: key
+            for kid, key in self.verifying.items()
+            if kid is not None and isinstance(key, rsa.RSAPublicKey)
+        }
 
 
 @dataclass(frozen=True)
@@ -46,7 +79,7 @@ def account_stamp(created_at: datetime) -> int:
 
 def issue_access_token(
     user_id: int,
-    secret: str,
+    keys: TokenKeys,
     ttl_seconds: int,
     family: str | None = None,
     *,
@@ -59,19 +92,30 @@ def issue_access_token(
         "exp": int((issued_at + timedelta(seconds=ttl_seconds)).timestamp()),
         "jti": uuid.uuid4().hex,
         "typ": ACCESS,
+        "iss": keys.issuer,
     }
+    if keys.audience is not None:
+        claims["aud"] = keys.audience
     if family is not None:
         claims["fam"] = family
     if account is not None:
         claims["ucr"] = account
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+    headers = None if keys.signing_kid is None else {"kid": keys.signing_kid}
+    return jwt.encode(claims, keys.signing, algorithm=keys.algorithm, headers=headers)
 
 
-def decode_access_token(token: str, secret: str) -> TokenClaims:
-    """Verify signature, algorithm and required claims; raise TokenError on any doubt."""
+def decode_access_token(token: str, keys: TokenKeys) -> TokenClaims:
+    """Verify key, signature, algorithm, issuer, audience and required claims; raise
+    TokenError on any doubt."""
+    required = REQUIRED_CLAIMS if keys.audience is None else [*REQUIRED_CLAIMS, "aud"]
     try:
         claims = jwt.decode(
-            token, secret, algorithms=[ALGORITHM], options={"require": REQUIRED_CLAIMS}
+            token,
+            keys.verifying_key(jwt.get_unverified_header(token)),
+            algorithms=[keys.algorithm],
+            issuer=keys.issuer,
+            audience=keys.audience,
+            options={"require": required},
         )
     except jwt.ExpiredSignatureError as error:
         raise TokenError(expired=True) from error

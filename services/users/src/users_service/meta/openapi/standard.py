@@ -17,6 +17,7 @@ from users_service.web.request_context import INSTANCE_HEADER, REQUEST_ID_HEADER
 from users_service.web.wire import ErrorReply, InvalidReply
 
 RETRY_AFTER = "Retry-After"
+CACHE_CONTROL = "Cache-Control"
 BEARER = "bearerAuth"
 SECURITY_SCHEMES = {
     BEARER: {
@@ -42,6 +43,11 @@ HEADERS: dict[str, dict[str, Any]] = {
         "description": "Seconds to wait before trying again.",
         "required": True,
         "schema": {"type": "integer", "minimum": 0},
+    },
+    CACHE_CONTROL: {
+        "description": "How long shared caches and clients may keep this reply.",
+        "required": True,
+        "schema": {"type": "string", "minLength": 1},
     },
 }
 EVERY_REPLY_HEADERS = (REQUEST_ID_HEADER, INSTANCE_HEADER)
