@@ -18,6 +18,7 @@ from pathlib import Path
 import psutil
 
 from bench.proctree import process_tree
+from users_service.auth import rsa_keys
 from users_service.config import Settings
 
 # `make bench` serves from a virtualenv holding the runtime lock file only: development
@@ -53,6 +54,7 @@ def production_env(database_url: str, overrides: Mapping[str, str]) -> dict[str,
         **inherited,
         "APP_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(36),  # 48 characters
+        "JWT_PRIVATE_KEYS": rsa_keys.generate_pem(),  # tokens are RS256, as deployed
         "DATABASE_URL": database_url,
         "PYTHONPATH": str(Path(__file__).resolve().parent.parent),  # for the bench.* apps
         **overrides,
