@@ -162,7 +162,8 @@ def test_every_placeholder_but_the_image_is_an_output_of_the_service_stack() -> 
 
 
 def test_memory_fits_the_measured_footprint() -> None:
-    """make bench measured 244 MiB RSS for the master and two workers (185 MiB PSS): the soft
-    reservation covers the PSS, the hard limit leaves room for argon2's working memory."""
-    assert 185 <= container()["memoryReservation"] < container()["memory"]
-    assert container()["memory"] >= 244 * 1.5
+    """make bench measured 313 MiB RSS for the master and two workers after its overload phase
+    (217 MiB PSS): the soft reservation covers the PSS, the hard limit leaves half as much
+    again for bursts (argon2's working memory, transfers)."""
+    assert 217 <= container()["memoryReservation"] < container()["memory"]
+    assert container()["memory"] >= 313 * 1.5
