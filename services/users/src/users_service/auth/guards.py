@@ -104,12 +104,13 @@ def _active_user(claims: TokenClaims) -> User:
     found = db.reads.execute(
         select(User, RevokedToken.any_of(*revocation_ids)).where(User.id == claims.user_id)
     ).first()
-    if found is None and RevokedToken.is_revoked(db.reads, *revocation_ids):
+    if found is None:
+        revoked = RevokedToken.is_revoked(db.reads, *revocation_ids)
+        raise ApiError(401, INVALID_TOKEN if revoked else UNKNOWN_USER)
+    user: User = found[0]
+    if found[1]:  # revoked
         raise ApiError(401, INVALID_TOKEN)
-    if found is not None and found[1]:
-        raise ApiError(401, INVALID_TOKEN)
-    user: User | None = found[0] if found is not None else None
-    if user is None or not user.active or not _same_account(claims, user):
+    if not user.active or not _same_account(claims, user):
         raise ApiError(401, UNKNOWN_USER)
     return user
 
