@@ -11,9 +11,7 @@ from ecs_deploy import budget
 from ecs_deploy.capacity import Capacity, reservation
 from ecs_deploy.target_groups import TargetGroup
 
-from users_service.config import Settings
-
-from services.users.bench.capacity import usable_connections
+from services.users.bench import capacity, deployment
 from tests.cfn_templates import ENVIRONMENTS, load, properties, value
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,7 +22,6 @@ CLUSTER, SCALING, BALANCER, ALARMS = (
     load(n) for n in ("cluster", "scaling", "load-balancer", "service")
 )
 PLACEABLE_SHARE_OF_MEMORY = 0.75  # the doc's assumption: OS, Docker and agent keep a quarter
-DATABASE = load("database")
 MIGRATION_CONNECTIONS = 1
 
 
@@ -58,26 +55,18 @@ def deploy_peak_tasks(environment: str) -> int:
     return most * SERVICE["deploymentConfiguration"]["maximumPercent"] // 100
 
 
-def connections_per_task() -> int:
-    environment = {e["name"]: e["value"] for e in TASK["containerDefinitions"][0]["environment"]}
-    fields = Settings.model_fields
-    per_worker = sum(
-        int(environment.get(name.upper(), fields[name].default))
-        for name in ("db_pool_size", "db_max_overflow")
-    )
-    return int(environment["WEB_CONCURRENCY"]) * per_worker
-
-
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
 def test_the_peak_of_a_deploy_fits_the_databases_connections(environment: str) -> None:
-    instance_class = value(DATABASE, "InstanceClass", environment)
-    limit = usable_connections(instance_class)  # the bench's capacity plan counts alike
+    """Read and counted as the bench's capacity plan does."""
+    facts = deployment.read(environment)
+    limit = capacity.usable_connections(facts.database_class)
     tasks = deploy_peak_tasks(environment)
-    connections = tasks * connections_per_task() + MIGRATION_CONNECTIONS
+    connections = capacity.connections_at_peak(facts.max_tasks, facts) + MIGRATION_CONNECTIONS
     assert connections <= limit
     assert f"| {environment} | {tasks} | {connections} | {limit} |" in DOC
-    assert f"`{instance_class}`" in DOC
-    assert f"**{connections_per_task()}** connections" in DOC
+    assert f"`{facts.database_class}`" in DOC
+    per_task = facts.workers_per_task * facts.connections_per_worker
+    assert f"**{per_task}** connections" in DOC
 
 
 def test_the_timing_model_of_the_doc_is_the_codes() -> None:
