@@ -25,6 +25,7 @@ OUR_TABLES = {
     "rate_limit_counters",
     "files",
     "file_chunks",
+    "sessions",
 }
 USER_INDEXES = {"uq_users_email_key", "uq_users_username_key", "ix_users_created_at_id"}
 UNIQUE_INDEXES = {"uq_users_email_key", "uq_users_username_key"}

@@ -112,6 +112,8 @@ def _active_user(claims: TokenClaims) -> User:
         raise ApiError(401, INVALID_TOKEN)
     if not user.active or not _same_account(claims, user):
         raise ApiError(401, UNKNOWN_USER)
+    if claims.generation != user.session_generation:  # every session ended since it was issued
+        raise ApiError(401, INVALID_TOKEN)
     return user
 
 

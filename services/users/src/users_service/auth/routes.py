@@ -3,9 +3,9 @@ plus refresh tokens)."""
 
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 
-from users_service.auth import token_families
+from users_service.auth import sessions
 from users_service.auth.guards import (
     EXPIRED_TOKEN,
     INVALID_TOKEN,
@@ -15,14 +15,15 @@ from users_service.auth.guards import (
     token_refused,
 )
 from users_service.auth.passwords import current_hasher
-from users_service.auth.rate_limits import LoginLimits, limit_request
+from users_service.auth.rate_limits import LoginLimits, client_address, limit_request
 from users_service.auth.schemas import Login, TokenPairReply, TokenRefresh
+from users_service.auth.sessions import AccountGoneError, Origin, Signer, TokenPair
 from users_service.auth.signing_key import current_token_keys
-from users_service.auth.token_families import Signer, TokenPair
 from users_service.auth.tokens import TokenError
 from users_service.config import current_settings
 from users_service.meta.openapi import ReplyDoc, documented
 from users_service.meta.openapi.standard import RATE_LIMITED, error_reply
+from users_service.models import User
 from users_service.models.database import db
 from users_service.users import accounts, identities
 from users_service.users.schemas import UserCreate, UserPrivate, UserPrivateReply
@@ -46,11 +47,19 @@ def token_pair_replies(code: int, refusal_code: int, refusal: ReplyDoc) -> dict[
     return {code: TokenPairReply, refusal_code: refusal, 429: RATE_LIMITED}
 
 
-def _signer() -> Signer:
+def signer() -> Signer:
     return Signer(current_settings(), current_token_keys())
 
 
-def _pair_reply(message: str, pair: TokenPair, code: int = 200) -> tuple[Response, int]:
+def _start_session(user: User) -> TokenPair:
+    origin = Origin(request.headers.get("User-Agent"), client_address())
+    try:
+        return sessions.start(db.session, signer(), user, origin)
+    except AccountGoneError as error:
+        raise ApiError(404, NO_SUCH_USER) from error
+
+
+def pair_reply(message: str, pair: TokenPair, code: int = 200) -> tuple[Response, int]:
     # `auth_token` stays the access token, as the contract's clients expect.
     body = TokenPairReply(
         message=message,
@@ -81,8 +90,7 @@ def register() -> tuple[Response, int]:
         user = accounts.create_user(db.session, current_hasher(), **data.model_dump())
     except accounts.DuplicateUserError as error:
         raise ApiError(400, USER_EXISTS) from error
-    pair = token_families.start(db.session, _signer(), user)
-    return _pair_reply("Successfully registered.", pair, 201)
+    return pair_reply("Successfully registered.", _start_session(user), 201)
 
 
 @bp.post("/login")
@@ -107,8 +115,7 @@ def login() -> tuple[Response, int]:
         limits.count_failure()
         raise ApiError(404, NO_SUCH_USER)
     accounts.record_login(user, limits.address)
-    pair = token_families.start(db.session, _signer(), user)
-    return _pair_reply("Successfully logged in.", pair)
+    return pair_reply("Successfully logged in.", _start_session(user))
 
 
 @bp.post("/refresh")
@@ -122,13 +129,13 @@ def refresh() -> tuple[Response, int]:
     spent one revokes its whole session (every token issued since that login). Limited per
     client address and per user."""
     token = parse_body(TokenRefresh).refresh_token
-    owner = token_families.owner_of(db.session, token)
+    owner = sessions.owner_of(db.session, token)
     limit_request("refresh", None if owner is None else str(owner))
     try:
-        pair = token_families.rotate(db.session, _signer(), token)
+        pair = sessions.rotate(db.session, signer(), token)
     except TokenError as error:
         raise token_refused(error) from error
-    return _pair_reply("Successfully refreshed.", pair)
+    return pair_reply("Successfully refreshed.", pair)
 
 
 @bp.get("/logout")
@@ -136,7 +143,7 @@ def refresh() -> tuple[Response, int]:
 @login_required
 def logout() -> tuple[Response, int]:
     """Revoke the presented token and its session's refresh tokens on every instance."""
-    token_families.end(db.session, _signer(), current_claims())
+    sessions.end(db.session, signer(), current_claims())
     return reply(Message(message="Successfully logged out."))
 
 

@@ -3,8 +3,9 @@ algorithm, its issuer (and audience, when configured) and its published keys.
 
 An access token issued with a session names its refresh-token family (`fam`), so that
 revoking the family (logout, or a refresh token replayed) refuses its access tokens too;
-and the account's creation time (`ucr`, in microseconds), so that it cannot authenticate a
-later account that gets the same id (a restored or imported database can reuse one).
+the account's creation time (`ucr`, in microseconds), so that it cannot authenticate a
+later account that gets the same id (a restored or imported database can reuse one); and
+the account's session generation (`gen`), so that ending every session refuses it.
 """
 
 import re
@@ -70,6 +71,7 @@ class TokenClaims:
     expires_at: datetime
     family: str | None = None
     account: int | None = None  # absent from tokens issued before the claim existed
+    generation: int = 0  # likewise; 0 is the generation every account starts in
 
 
 def account_stamp(created_at: datetime) -> int:
@@ -84,6 +86,7 @@ def issue_access_token(
     family: str | None = None,
     *,
     account: int | None = None,
+    generation: int = 0,
 ) -> str:
     issued_at = clock.now()
     claims: dict[str, object] = {
@@ -100,6 +103,8 @@ def issue_access_token(
         claims["fam"] = family
     if account is not None:
         claims["ucr"] = account
+    if generation:
+        claims["gen"] = generation
     headers = None if keys.signing_kid is None else {"kid": keys.signing_kid}
     return jwt.encode(claims, keys.signing, algorithm=keys.algorithm, headers=headers)
 
@@ -140,8 +145,11 @@ def _claims_from(claims: dict[str, object]) -> TokenClaims:
     account = claims.get("ucr")
     if account is not None and (type(account) is not int):
         raise TokenError()
+    generation = claims.get("gen", 0)
+    if type(generation) is not int or generation < 0:
+        raise TokenError()
     try:
         expires_at = datetime.fromtimestamp(expiry, UTC)
     except (OverflowError, ValueError, OSError) as error:  # signed, but past year 9999
         raise TokenError() from error
-    return TokenClaims(int(subject), jti, expires_at, family, account)
+    return TokenClaims(int(subject), jti, expires_at, family, account, generation)

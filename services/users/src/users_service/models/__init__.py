@@ -3,6 +3,7 @@
 from sqlalchemy.orm import Session
 
 from users_service.models.base import Base
+from users_service.models.login_session import LoginSession
 from users_service.models.rate_limit_counter import RateLimitCounter
 from users_service.models.refresh_token import RefreshToken
 from users_service.models.revoked_token import RevokedToken
@@ -10,11 +11,11 @@ from users_service.models.stored_file import FileChunk, StoredFile
 from users_service.models.user import User
 
 # The tables whose rows mean nothing once expired (see base.Expiring).
-EXPIRING = (RevokedToken, RefreshToken, RateLimitCounter)
+EXPIRING = (RevokedToken, RefreshToken, LoginSession, RateLimitCounter)
 
 
 def prune_expired(session: Session) -> dict[str, int]:
-    """Delete every expired revocation, refresh token and rate-limit counter (committed by
+    """Delete every expired revocation, refresh token, session and rate-limit counter (committed by
     the caller); how many rows of each table went."""
     return {model.__tablename__: model.prune(session) for model in EXPIRING}
 
@@ -22,6 +23,7 @@ def prune_expired(session: Session) -> dict[str, int]:
 __all__ = [
     "Base",
     "FileChunk",
+    "LoginSession",
     "RateLimitCounter",
     "RefreshToken",
     "RevokedToken",

@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, Integer, String, update
+from sqlalchemy import ForeignKey, Integer, String, delete, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from users_service.models import clock
@@ -39,6 +39,14 @@ class RefreshToken(Expiring, Base):
         row = cls(token_hash=digest(token), family=family, user_id=user_id, expires_at=expires_at)
         session.add(row)
         return token
+
+    @classmethod
+    def remove_family(cls, session: Session, family: str) -> None:
+        session.execute(delete(cls).where(cls.family == family))
+
+    @classmethod
+    def remove_all(cls, session: Session, user_id: int) -> None:
+        session.execute(delete(cls).where(cls.user_id == user_id))
 
     @classmethod
     def find(cls, session: Session, token: str) -> "RefreshToken | None":

@@ -30,6 +30,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column("password", String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Incremented to end every session at once (models/login_session.py); access tokens
+    # carry the generation they were issued in.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Evaluated per row at insert time (the reference evaluated it once, at import).
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=clock.now, server_default=func.now()

@@ -1,15 +1,20 @@
-"""Account operations shared by the API and the CLI: create, authenticate, promote.
+"""Account operations shared by the API and the CLI: create, authenticate, change, promote,
+deactivate and delete.
 
 Accounts are found and kept unique by their canonical keys (users/identities.py), never by
 the spelling a client sent.
 """
 
-from sqlalchemy import func, or_, select
+from contextlib import suppress
+
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from users_service.auth import sessions
 from users_service.auth.passwords import PasswordHasher
-from users_service.models import User
+from users_service.files.storage import Storage, StorageUnavailableError
+from users_service.models import StoredFile, User
 from users_service.models.user import EMAIL_MAX
 from users_service.users.identities import IdentityKeys, email_key, keys_of
 
@@ -53,9 +58,29 @@ def create_user(
     return user
 
 
-def _refuse_duplicate(session: Session, keys: IdentityKeys) -> None:
+def update_identity(
+    session: Session, user: User, *, username: str | None = None, email: str | None = None
+) -> None:
+    """Change the username and/or the email (already validated) under the uniqueness rules
+    of registration; the unique indexes decide races."""
+    keys = keys_of(username or user.username, email or user.email)
+    _refuse_duplicate(session, keys, other_than=user.id)
+    user.username, user.username_key = username or user.username, keys.username
+    user.email, user.email_key = email or user.email, keys.email
+    try:
+        session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        _refuse_duplicate(session, keys, other_than=user.id)
+        raise DuplicateUserError("email") from error
+
+
+def _refuse_duplicate(session: Session, keys: IdentityKeys, other_than: int | None = None) -> None:
     clash = session.scalars(
-        select(User).where(or_(User.email_key == keys.email, User.username_key == keys.username))
+        select(User).where(
+            or_(User.email_key == keys.email, User.username_key == keys.username),
+            User.id != (other_than or 0),
+        )
     ).first()
     if clash is not None:
         raise DuplicateUserError("email" if clash.email_key == keys.email else "username")
@@ -124,3 +149,53 @@ def ensure_admin(
     user.admin, user.active = True, True
     session.commit()
     return user, False
+
+
+class LastAdminError(Exception):
+    """The change would leave the service without an active admin."""
+
+
+def set_standing(
+    session: Session, user: User, *, active: bool | None = None, admin: bool | None = None
+) -> None:
+    """Activate, deactivate, promote or demote (committed here). Deactivating ends every
+    session of the user; reactivating does not bring them back."""
+    if user.admin and user.active and False in (active, admin):
+        _keep_another_admin(session, user)
+    if active is False and user.active:
+        sessions.end_all(session, user)
+    user.active = user.active if active is None else active
+    user.admin = user.admin if admin is None else admin
+    session.commit()
+
+
+def delete_user(session: Session, user: User, storage: Storage) -> None:
+    """Delete the account, its sessions and its files (committed here). Content in S3 is
+    deleted afterwards; what a failure leaves behind is an orphan for `clean-orphans`."""
+    if user.admin and user.active:
+        _keep_another_admin(session, user)
+    keys = session.scalars(
+        select(StoredFile.storage_key).where(
+            StoredFile.uploader_id == user.id, StoredFile.storage_key.is_not(None)
+        )
+    ).all()
+    session.execute(delete(StoredFile).where(StoredFile.uploader_id == user.id))
+    session.delete(user)
+    session.commit()
+    with suppress(StorageUnavailableError):
+        storage.discard([key for key in keys if key is not None])
+
+
+def _keep_another_admin(session: Session, user: User) -> None:
+    """Refuse unless an active admin other than `user` remains. The active admins are
+    locked (PostgreSQL), so two admins demoting each other at once cannot both succeed: the
+    second sees the first's change once it commits."""
+    admins = session.scalars(
+        select(User.id)
+        .where(User.admin.is_(True), User.active.is_(True))
+        .order_by(User.id)
+        .with_for_update()
+    ).all()
+    if not set(admins) - {user.id}:
+        session.rollback()
+        raise LastAdminError()
