@@ -4,7 +4,7 @@ from flask import Flask, Response, jsonify
 from flask_cors import CORS
 
 from users_service import config
-from users_service.auth import passwords, signing_key, well_known
+from users_service.auth import passwords, session_routes, signing_key, well_known
 from users_service.auth import routes as auth_routes
 from users_service.cli import register_commands
 from users_service.config import Settings, load_settings
@@ -12,6 +12,7 @@ from users_service.files import routes as files_routes
 from users_service.files import storage
 from users_service.meta import docs, health, seed, seed_store
 from users_service.models.database import db
+from users_service.users import account_routes
 from users_service.users import routes as users_routes
 from users_service.web.errors import register_error_handlers
 from users_service.web.instance_id import resolve_instance_id
@@ -76,5 +77,15 @@ def register_services(app: Flask, settings: Settings) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    for routes in (health, auth_routes, well_known, users_routes, files_routes, seed, docs):
+    for routes in (
+        health,
+        auth_routes,
+        session_routes,
+        well_known,
+        account_routes,
+        users_routes,
+        files_routes,
+        seed,
+        docs,
+    ):
         app.register_blueprint(routes.bp)

@@ -142,6 +142,9 @@ class RateSettings(BaseSettings):
     rate_limit_refresh_per_ip: RateSetting = Rate(120, 60)
     rate_limit_refresh_per_account: RateSetting = Rate(30, 60)
     rate_limit_upload_per_account: RateSetting = Rate(60, 3600)
+    # Changes confirmed with the password (password change, account update and deletion).
+    rate_limit_password_per_ip: RateSetting = Rate(30, 60)
+    rate_limit_password_per_account: RateSetting = Rate(10, 3600)
 
     def rate(self, action: str, scope: Literal["ip", "account"]) -> Rate:
         """`RATE_LIMIT_<ACTION>_PER_<SCOPE>` of login, register or refresh."""

@@ -24,7 +24,18 @@ from services.users.tests.support.contract import (
 from services.users.tests.support.helpers import bearer, deactivate_user, delete_user, register_body
 from services.users.tests.support.tokens import ALGORITHMS, DROP, claims_for, signed
 
-PROTECTED = [("GET", "/auth/logout"), ("GET", "/auth/status"), ("POST", "/users")]
+PROTECTED = [
+    ("GET", "/auth/logout"),
+    ("GET", "/auth/status"),
+    ("GET", "/auth/sessions"),
+    ("DELETE", "/auth/sessions"),
+    ("DELETE", f"/auth/sessions/{'0' * 32}"),
+    ("POST", "/auth/password"),
+    ("GET", "/users/me"),
+    ("PATCH", "/users/me"),
+    ("DELETE", "/users/me"),
+    ("POST", "/users"),
+]
 
 
 @pytest.fixture(params=ALGORITHMS)

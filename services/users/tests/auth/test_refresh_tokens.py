@@ -14,30 +14,15 @@ from users_service.config import Settings
 from users_service.models import RefreshToken, RevokedToken, User
 from users_service.models.database import db
 
-from services.users.tests.support.helpers import PASSWORD, bearer, register_body
+from services.users.tests.support.helpers import bearer, register_body
+from services.users.tests.support.sessions import (
+    assert_refused,
+    login_pair,
+    refresh,
+    status_code,
+)
 
-INVALID = "Invalid token. Please log in again."
 EXPIRED = "Signature expired. Please log in again."
-
-
-def login_pair(client: FlaskClient, user: User) -> dict[str, Any]:
-    reply = client.post("/auth/login", json={"email": user.email, "password": PASSWORD})
-    assert reply.status_code == 200, reply.get_json()
-    body: dict[str, Any] = reply.get_json()
-    return body
-
-
-def refresh(client: FlaskClient, token: Any) -> Any:
-    return client.post("/auth/refresh", json={"refresh_token": token})
-
-
-def assert_refused(reply: Any, message: str = INVALID) -> None:
-    assert reply.status_code == 401, reply.get_json()
-    assert reply.get_json() == {"status": "error", "message": message}
-
-
-def status_code(client: FlaskClient, access_token: str) -> int:
-    return client.get("/auth/status", headers=bearer(access_token)).status_code
 
 
 def test_login_returns_a_refresh_token_beside_the_contract_access_token(

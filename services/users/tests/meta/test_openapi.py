@@ -23,6 +23,13 @@ HIDDEN_RULES = ["/docs/assets/<name>"]
 PROTECTED = {
     ("get", "/auth/logout"),
     ("get", "/auth/status"),
+    ("get", "/auth/sessions"),
+    ("delete", "/auth/sessions"),
+    ("delete", "/auth/sessions/{session_id}"),
+    ("post", "/auth/password"),
+    ("get", "/users/me"),
+    ("patch", "/users/me"),
+    ("delete", "/users/me"),
     ("post", "/users"),
     ("post", "/files"),
     ("get", "/files"),
@@ -84,7 +91,17 @@ def test_every_operation_has_an_id_tag_summary_and_description(document: dict[st
     ids = [operation["operationId"] for operation in found.values()]
     assert len(ids) == len(set(ids))
     tags = {tag["name"] for tag in document["tags"]}
-    assert tags == {"auth", "docs", "files", "health", "keys", "seed", "users"}
+    assert tags == {
+        "account",
+        "auth",
+        "docs",
+        "files",
+        "health",
+        "keys",
+        "seed",
+        "sessions",
+        "users",
+    }
     for operation in found.values():
         assert operation["summary"]
         assert operation["description"]

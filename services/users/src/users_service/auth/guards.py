@@ -7,6 +7,8 @@ from typing import Any, TypeVar, cast
 from flask import g, request
 from sqlalchemy import select
 
+from users_service.auth.passwords import current_hasher
+from users_service.auth.rate_limits import limit_request
 from users_service.auth.signing_key import current_token_keys
 from users_service.auth.tokens import (
     TokenClaims,
@@ -16,6 +18,7 @@ from users_service.auth.tokens import (
 )
 from users_service.models import RevokedToken, User
 from users_service.models.database import db
+from users_service.users import accounts
 from users_service.web.errors import ApiError
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -26,6 +29,7 @@ EXPIRED_TOKEN = "Signature expired. Please log in again."  # noqa: S105
 INVALID_TOKEN = "Invalid token. Please log in again."  # noqa: S105
 UNKNOWN_USER = "Something went wrong. Please contact us."
 NOT_ADMIN = "You do not have permission to do that."
+WRONG_PASSWORD = "The password is wrong."  # noqa: S105
 # Each guard marks the view it wraps, so /openapi.json documents exactly what it enforces.
 GUARD_ATTRIBUTE = "auth_guard"
 
@@ -74,6 +78,18 @@ def current_user() -> User:
 def current_claims() -> TokenClaims:
     claims: TokenClaims = g.token_claims
     return claims
+
+
+def confirm_password(password: str, status: str = "error") -> User:
+    """The caller, loaded for writing, once they have typed their password again (changes
+    that a stolen access token alone must not make). Attempts count against the `password`
+    rate limits, per address and per account, so a stolen token cannot guess it."""
+    limit_request("password", str(current_user().id))
+    user = db.session.get(User, current_user().id)
+    if accounts.authenticate(db.session, current_hasher(), user, password) is None:
+        raise ApiError(403, WRONG_PASSWORD, status)
+    assert user is not None  # authenticated
+    return user
 
 
 def _claims_from_header() -> TokenClaims:

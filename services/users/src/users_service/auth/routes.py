@@ -51,7 +51,8 @@ def signer() -> Signer:
     return Signer(current_settings(), current_token_keys())
 
 
-def _start_session(user: User) -> TokenPair:
+def start_session(user: User) -> TokenPair:
+    """A new session for `user`, from this request's client."""
     origin = Origin(request.headers.get("User-Agent"), client_address())
     try:
         return sessions.start(db.session, signer(), user, origin)
@@ -90,7 +91,7 @@ def register() -> tuple[Response, int]:
         user = accounts.create_user(db.session, current_hasher(), **data.model_dump())
     except accounts.DuplicateUserError as error:
         raise ApiError(400, USER_EXISTS) from error
-    return pair_reply("Successfully registered.", _start_session(user), 201)
+    return pair_reply("Successfully registered.", start_session(user), 201)
 
 
 @bp.post("/login")
@@ -115,7 +116,7 @@ def login() -> tuple[Response, int]:
         limits.count_failure()
         raise ApiError(404, NO_SUCH_USER)
     accounts.record_login(user, limits.address)
-    return pair_reply("Successfully logged in.", _start_session(user))
+    return pair_reply("Successfully logged in.", start_session(user))
 
 
 @bp.post("/refresh")

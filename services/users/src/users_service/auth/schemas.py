@@ -5,7 +5,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictStr, StringConstraints
 
-from users_service.web.wire import Message, Reply, RequestModel
+from users_service.users.schemas import NewPassword
+from users_service.web.wire import HttpDate, Message, Reply, RequestModel
 
 
 class Login(RequestModel):
@@ -19,6 +20,36 @@ class TokenRefresh(RequestModel):
     """POST /auth/refresh"""
 
     refresh_token: Annotated[StrictStr, StringConstraints(min_length=1, max_length=512)]
+
+
+class PasswordChange(RequestModel):
+    """POST /auth/password; validated with the settings as context."""
+
+    current_password: StrictStr
+    new_password: NewPassword
+
+
+class SessionView(Reply):
+    """A live session: what one login started."""
+
+    id: str = Field(description="Give it to DELETE /auth/sessions/{session_id} to end it.")
+    created_at: HttpDate = Field(description="When the login happened.")
+    last_used_at: HttpDate = Field(description="When its tokens were last issued or refreshed.")
+    expires_at: HttpDate = Field(description="When it ends unless refreshed before.")
+    user_agent: str | None = Field(description="The login's User-Agent, if it sent one.")
+    ip: str | None = Field(description="The address the login came from.")
+    current: bool = Field(description="Whether this is the session of the token making the call.")
+
+
+class SessionList(Reply):
+    sessions: list[SessionView]
+
+
+class SessionsReply(Reply):
+    """The caller's live sessions, newest first."""
+
+    status: Literal["success"] = "success"
+    data: SessionList
 
 
 class TokenPairReply(Message):

@@ -128,8 +128,9 @@ def rotate(session: Session, signer: Signer, refresh_token: str) -> TokenPair:
 def end(session: Session, signer: Signer, claims: TokenClaims) -> None:
     """Logout: refuse this access token and (when it has one) its session everywhere."""
     RevokedToken.revoke(session, claims.jti, claims.expires_at)
-    if claims.family is not None:
-        end_session(session, signer, claims.user_id, claims.family)
+    if claims.family is not None:  # the token's own session, whether or not its row remains
+        LoginSession.remove(session, claims.user_id, claims.family)
+        _revoke(session, signer, claims.family)
     session.commit()
 
 
@@ -138,13 +139,17 @@ def end_session(session: Session, signer: Signer, user_id: int, session_id: str)
     instance (committed by the caller). False when the user has no such session."""
     owned = LoginSession.remove(session, user_id, session_id)
     if owned:
-        RefreshToken.remove_family(session, session_id)
+        _revoke(session, signer, session_id)
+    return owned
+
+
+def _revoke(session: Session, signer: Signer, session_id: str) -> None:
+    RefreshToken.remove_family(session, session_id)
     settings = signer.settings
     # Long enough to outlive every token of the session, refresh or access.
     lifetime = max(settings.refresh_token_ttl_seconds, settings.access_token_ttl_seconds)
     expires_at = clock.now() + timedelta(seconds=lifetime)
     RevokedToken.revoke(session, RevokedToken.family_id(session_id), expires_at)
-    return owned
 
 
 def end_all(session: Session, user: User, *, keep: str | None = None) -> None:

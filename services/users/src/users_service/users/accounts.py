@@ -129,6 +129,16 @@ def stored_bcrypt_cost(session: Session) -> int | None:
     return max(valid, default=None)
 
 
+def change_password(
+    session: Session, hasher: PasswordHasher, user: User, password: str, *, keep: str | None
+) -> None:
+    """Set a new password (already validated) and end every session of the user but `keep`
+    (committed here)."""
+    user.password_hash = hasher.hash(password)
+    sessions.end_all(session, user, keep=keep)
+    session.commit()
+
+
 def record_login(user: User, address_digest: str) -> None:
     """Remember where this successful login came from (committed by the caller); written
     only when it changed, so a returning owner costs no write."""

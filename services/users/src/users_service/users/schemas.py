@@ -6,13 +6,16 @@ from typing import Annotated, Any, Literal
 from flask import has_app_context
 from pydantic import (
     AfterValidator,
+    ConfigDict,
     EmailStr,
     Field,
     StrictStr,
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from users_service.config import Settings, current_settings
 from users_service.models.user import EMAIL_MAX, USERNAME_MAX
@@ -74,25 +77,69 @@ Email = Annotated[
 ]
 
 
+def _password_policy(password: str, info: ValidationInfo) -> str:
+    minimum, maximum = password_lengths(info.context)
+    if not minimum <= len(password) <= maximum:
+        raise ValueError(f"password must be {minimum} to {maximum} characters long")
+    if not password.strip():
+        raise ValueError("password must not be only white space")
+    return password
+
+
+# A password being chosen; validated with the settings as context (the policy is theirs).
+NewPassword = Annotated[
+    StrictStr,
+    AfterValidator(_password_policy),
+    Field(
+        description="PASSWORD_MIN_LENGTH to PASSWORD_MAX_LENGTH characters, not only white space.",
+        json_schema_extra=_document_password_policy,
+    ),
+]
+
+
 class UserCreate(RequestModel):
     """POST /auth/register and POST /users; validated with the settings as context."""
 
     username: Username
     email: Email
-    password: StrictStr = Field(
-        description="PASSWORD_MIN_LENGTH to PASSWORD_MAX_LENGTH characters, not only white space.",
-        json_schema_extra=_document_password_policy,
-    )
+    password: NewPassword
 
-    @field_validator("password")
+
+def _username_or_email(schema: dict[str, Any]) -> None:
+    """Either or both, never null (None only stands for "not given")."""
+    for name in ("username", "email"):
+        schema["properties"][name].pop("default", None)
+    schema["anyOf"] = [{"required": ["username"]}, {"required": ["email"]}]
+
+
+class AccountUpdate(RequestModel):
+    """PATCH /users/me: a new username and/or email, confirmed with the current password."""
+
+    model_config = ConfigDict(json_schema_extra=_username_or_email)
+
+    current_password: StrictStr
+    # Optional, but never null: SkipJsonSchema keeps None out of the documented types.
+    username: Username | SkipJsonSchema[None] = None
+    email: Email | SkipJsonSchema[None] = None
+
+    @field_validator("username", "email", mode="before")
     @classmethod
-    def _password_policy(cls, password: str, info: ValidationInfo) -> str:
-        minimum, maximum = password_lengths(info.context)
-        if not minimum <= len(password) <= maximum:
-            raise ValueError(f"password must be {minimum} to {maximum} characters long")
-        if not password.strip():
-            raise ValueError("password must not be only white space")
-        return password
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("must be a string when given")
+        return value
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> "AccountUpdate":
+        if self.username is None and self.email is None:
+            raise ValueError("give a new username, a new email, or both")
+        return self
+
+
+class AccountDeletion(RequestModel):
+    """DELETE /users/me: confirmed with the password."""
+
+    password: StrictStr
 
 
 class UserPublic(Reply):
