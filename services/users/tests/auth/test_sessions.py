@@ -18,7 +18,7 @@ from users_service.users import accounts
 
 from services.users.tests.support.clock import FakeClock
 from services.users.tests.support.contract import assert_reply
-from services.users.tests.support.helpers import bearer
+from services.users.tests.support.helpers import bearer, count_rows
 from services.users.tests.support.sessions import (
     assert_pair_dead,
     login_pair,
@@ -202,3 +202,19 @@ def test_a_token_of_another_generation_is_refused(
         token = signed(keys, claims_for(user.id, gen=generation))
         assert status_code(client, token) == 401
     assert status_code(client, signed(keys, claims_for(user.id, gen=0))) == 200
+
+
+def test_a_login_whose_account_was_deleted_meanwhile_starts_nothing(
+    app: Flask, user: User, settings: Any
+) -> None:
+    """The password was checked, then the account deleted: the foreign key refuses the
+    session, and the login is told the account is gone (the route answers 404)."""
+    with app.app_context():
+        checked = db.session.get_one(User, user.id)
+        db.session.expunge(checked)
+        db.session.delete(db.session.get_one(User, user.id))
+        db.session.commit()
+        with pytest.raises(sessions.AccountGoneError):
+            sessions.start(db.session, signer(), checked, sessions.Origin(None, None))
+    assert count_rows(settings, "sessions") == 0
+    assert count_rows(settings, "refresh_tokens") == 0
