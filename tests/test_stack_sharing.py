@@ -10,9 +10,11 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import jwt
 import requests
 
 from services.users.tests.support.helpers import PASSWORD, bearer
+from services.users.tests.support.tokens import DEFAULT_ISSUER
 from tests.compose_stack import ROOT, STACK_SETTINGS, Stack
 from tests.support import Record, register
 
@@ -166,3 +168,58 @@ def test_the_settings_file_reaches_every_replica(stack: Stack) -> None:
     for base in [stack.lb, *map(stack.url_of, stack.replicas())]:
         reply = requests.get(f"{base}/users", headers={"Connection": "close"}, timeout=10)
         assert reply.json()["data"]["limit"] == page_size, base
+
+
+def test_sessions_and_account_changes_hold_on_every_replica(stack: Stack, record: Record) -> None:
+    """RS256 tokens by default, verified with the key set the LB serves; a session ended or
+    a password changed through one replica is refused by every replica and the LB."""
+    user = register(stack.lb)
+    urls = [stack.url_of(container) for container in stack.replicas()]
+    pairs = [_login(url, user["email"], PASSWORD) for url in urls]
+    status = requests.get(f"{stack.lb}/auth/status", headers=bearer(user["auth_token"]), timeout=5)
+    keys = jwt.PyJWKClient(f"{stack.lb}/.well-known/jwks.json")
+    for pair in pairs:
+        token = pair["auth_token"]
+        key = keys.get_signing_key_from_jwt(token).key
+        claims = jwt.decode(token, key, algorithms=["RS256"], issuer=DEFAULT_ISSUER)
+        assert claims["sub"] == str(status.json()["data"]["id"])
+    mine = bearer(pairs[0]["auth_token"])
+    listed = requests.get(f"{stack.lb}/auth/sessions", headers=mine, timeout=5)
+    assert listed.status_code == 200, listed.text
+    sessions = listed.json()["data"]["sessions"]
+    assert len(sessions) == 1 + len(urls)  # the registration's, and one login per replica
+    ended = jwt.decode(pairs[1]["auth_token"], options={"verify_signature": False})["fam"]
+    reply = requests.delete(f"{urls[0]}/auth/sessions/{ended}", headers=mine, timeout=5)
+    assert reply.status_code == 200, reply.text
+    assert _refused_everywhere([*urls, stack.lb], pairs[1]["auth_token"])
+    change = requests.post(
+        f"{stack.lb}/auth/password",
+        headers=mine,
+        json={"current_password": PASSWORD, "new_password": "another pass phrase"},
+        timeout=30,
+    )
+    assert change.status_code == 200, change.text
+    assert _refused_everywhere([*urls, stack.lb], user["auth_token"])  # the registration's
+    fresh = change.json()["auth_token"]
+    for url in [*urls, stack.lb]:
+        mine = requests.get(f"{url}/users/me", headers=bearer(fresh), timeout=5)
+        assert mine.status_code == 200, url
+    record(
+        f"\n{len(sessions)} sessions; one ended and a password changed, held on {len(urls)} + LB"
+    )
+
+
+def _login(url: str, email: str, password: str) -> dict[str, str]:
+    login = requests.post(
+        f"{url}/auth/login", json={"email": email, "password": password}, timeout=30
+    )
+    assert login.status_code == 200, login.text
+    pair: dict[str, str] = login.json()
+    return pair
+
+
+def _refused_everywhere(urls: list[str], token: str) -> bool:
+    return all(
+        requests.get(f"{url}/auth/status", headers=bearer(token), timeout=5).status_code == 401
+        for url in urls
+    )
