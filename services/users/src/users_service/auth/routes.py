@@ -27,6 +27,7 @@ from users_service.models.database import db
 from users_service.users import accounts, identities
 from users_service.users.schemas import UserCreate, UserPrivate, UserPrivateReply
 from users_service.web.errors import ApiError
+from users_service.web.security_log import Event, security_event
 from users_service.web.wire import Message, parse_body, reply
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -105,9 +106,11 @@ def login() -> tuple[Response, int]:
     user = accounts.authenticate(db.session, current_hasher(), account, credentials.password)
     if user is None:
         limits.count_failure()
+        security_event(Event.LOGIN_FAILED, account.id if account else None)
         raise ApiError(404, NO_SUCH_USER)
     accounts.record_login(user, limits.address)
     pair = token_families.start(db.session, _signer(), user)
+    security_event(Event.LOGIN_SUCCEEDED, user.id)
     return _pair_reply("Successfully logged in.", pair)
 
 
@@ -126,6 +129,9 @@ def refresh() -> tuple[Response, int]:
     limit_request("refresh", None if owner is None else str(owner))
     try:
         pair = token_families.rotate(db.session, _signer(), token)
+    except token_families.ReusedTokenError as error:
+        security_event(Event.REFRESH_REUSED, error.user_id)
+        raise token_refused(error) from error
     except TokenError as error:
         raise token_refused(error) from error
     return _pair_reply("Successfully refreshed.", pair)
@@ -137,6 +143,7 @@ def refresh() -> tuple[Response, int]:
 def logout() -> tuple[Response, int]:
     """Revoke the presented token and its session's refresh tokens on every instance."""
     token_families.end(db.session, _signer(), current_claims())
+    security_event(Event.LOGOUT, current_user().id)
     return reply(Message(message="Successfully logged out."))
 
 

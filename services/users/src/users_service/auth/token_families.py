@@ -22,6 +22,15 @@ from users_service.config import Settings
 from users_service.models import RefreshToken, RevokedToken, User, clock
 
 
+class ReusedTokenError(TokenError):
+    """A spent refresh token presented again (its family is now revoked): the token of
+    `user_id` was copied, which the caller may want to record."""
+
+    def __init__(self, user_id: int) -> None:
+        super().__init__()
+        self.user_id = user_id
+
+
 @dataclass(frozen=True)
 class TokenPair:
     access: str
@@ -52,7 +61,7 @@ def rotate(session: Session, signer: Signer, refresh_token: str) -> TokenPair:
 
     Raises TokenError when the token is unknown, expired, revoked, already spent, or its
     user is gone or deactivated; a spent token presented again was copied, so its whole
-    family is revoked first.
+    family is revoked first (ReusedTokenError).
     """
     row = RefreshToken.find(session, refresh_token)
     if row is None or RevokedToken.is_revoked(session, RevokedToken.family_id(row.family)):
@@ -65,7 +74,7 @@ def rotate(session: Session, signer: Signer, refresh_token: str) -> TokenPair:
     if not row.spend(session):
         _revoke_family(session, signer, row.family)
         session.commit()
-        raise TokenError()
+        raise ReusedTokenError(row.user_id)
     return _issue(session, signer, user, row.family)
 
 
