@@ -7,11 +7,14 @@ from typing import Any
 KEYS = ["time", "event", "user_id", "client", "request_id", "instance"]
 
 
+def json_lines(output: str) -> list[dict[str, Any]]:
+    """The JSON objects of `output`, one a line (gunicorn's own lines are skipped)."""
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
 def security_events(output: str) -> list[dict[str, Any]]:
-    """The security log's entries in `output`, in order; other lines (the access log's,
-    gunicorn's) are skipped."""
-    entries = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
-    return [entry for entry in entries if "event" in entry]
+    """The security log's entries in `output`, in order (not the access log's)."""
+    return [entry for entry in json_lines(output) if "event" in entry]
 
 
 def without_time(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
