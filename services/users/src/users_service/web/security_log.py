@@ -19,6 +19,8 @@ LOGGER_NAME = "users_service.security"
 
 
 class Event(StrEnum):
+    """What happened: the line's `event`. Names operators filter on; keep them stable."""
+
     LOGIN_SUCCEEDED = "login.succeeded"
     LOGIN_FAILED = "login.failed"
     REFRESH_REUSED = "refresh.reused"
@@ -52,7 +54,8 @@ log.propagate = False
 
 def security_event(event: Event, user_id: int | None = None, *, by: int | None = None) -> None:
     """Log `event` about the account `user_id`; `by` is the acting admin's id when an admin
-    acts on another account. Outside a request, the client and request id are null."""
+    acts on another account. Outside a request, the client and request id are null (and
+    the instance, outside an app)."""
     entry: dict[str, str | int | None] = {
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),  # as the access log's
         "event": event.value,
