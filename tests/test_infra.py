@@ -3,9 +3,9 @@
 moto accepting a template is not proof that CloudFormation will deploy it. moto 5.2.5:
 - skips, without failing the stack, the types it does not model (MOTO_SKIPS): the Secrets
   Manager secrets, the ECS capacity provider and its cluster association, the CloudWatch
-  alarms, the IAM OIDC provider, the S3 bucket policy; it keeps their exports without a
-  value, so the cluster and database stacks are created under another name and stand-ins
-  export theirs (tests/infra_stacks.py);
+  alarms, the log metric filters, the IAM OIDC provider, the S3 bucket policy; it keeps their
+  exports without a value, so the cluster and database stacks are created under another name
+  and stand-ins export theirs (tests/infra_stacks.py);
 - accepts but ignores: Rules, UpdatePolicy and InstanceMaintenancePolicy, ALB and target group
   attributes (access logs, deletion protection, deregistration delay), the bucket's lifecycle
   and policy, Container Insights, RDS DeletionProtection and security groups, ECR scanning;
@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from users_service.web.security_log import Event
 
 from services.users.tests.support.moto_server import running_moto
 from tests.cfn_templates import (
@@ -63,7 +65,10 @@ MOTO_SKIPS = {
         "OwnerCredentials", "AppCredentials", "DatabaseUrlSecret",
         "MigrationDatabaseUrlSecret", "SecretKeySecret", "JwtPrivateKeysSecret",
     },
-    name("service"): {"ErrorsAlarm", "LatencyAlarm"},
+    name("service"): {
+        "ErrorsAlarm", "LatencyAlarm",
+        "FailedLoginsFilter", "RefreshReusesFilter", "FailedLoginsAlarm", "RefreshReusesAlarm",
+    },
     name("deploy-identity"): {"GitHubOidcProvider"},
 }  # fmt: skip
 
@@ -234,6 +239,32 @@ def test_deployment_alarms_watch_5xx_and_p99_latency_of_this_target_group() -> N
             alarm["DatapointsToAlarm"],
             alarm["TreatMissingData"],
         ) == (3, 2, "notBreaching")
+
+
+@pytest.mark.parametrize(
+    ("event", "metric_filter", "alarm"),
+    [
+        (Event.LOGIN_FAILED, "FailedLoginsFilter", "FailedLoginsAlarm"),
+        (Event.REFRESH_REUSED, "RefreshReusesFilter", "RefreshReusesAlarm"),
+    ],
+)
+def test_security_alarms_count_the_events_the_service_logs(
+    event: Event, metric_filter: str, alarm: str
+) -> None:
+    """Each filter matches its event's name as the service writes it, on the service's log
+    group; its alarm sums the filter's metric; neither is a deployment alarm."""
+    counted = properties(SERVICE, metric_filter)
+    assert counted["LogGroupName"] == {"Ref": "LogGroup"}
+    assert counted["FilterPattern"] == f'{{ $.event = "{event}" }}'
+    [metric] = counted["MetricTransformations"]
+    watched = properties(SERVICE, alarm)
+    assert (watched["Namespace"], watched["MetricName"], watched["Statistic"]) == (
+        metric["MetricNamespace"],
+        metric["MetricName"],
+        "Sum",
+    )
+    deployment_alarms = (INFRA / "ecs-service.json").read_text()
+    assert alarm not in deployment_alarms
 
 
 def test_scaling_keeps_at_least_two_tasks() -> None:

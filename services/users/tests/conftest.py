@@ -298,11 +298,12 @@ def tmp_seed_file(tmp_path: Path) -> Path:
 @pytest.fixture
 def serve(app: Flask, settings: Settings, database_url: str, tmp_path: Path) -> Serve:
     """Run gunicorn against the test database, with the signing keys of `settings`; `app`
-    empties the tables afterwards."""
+    empties the tables afterwards. Its stdout and stderr go to one file, or to two with
+    `stderr_apart=True`."""
     assert settings.secret_key is not None
     assert settings.jwt_private_keys is not None
 
-    def start(**overrides: str) -> AbstractContextManager[Server]:
+    def start(*, stderr_apart: bool = False, **overrides: str) -> AbstractContextManager[Server]:
         defaults = {
             "APP_ENV": "testing",
             "DATABASE_URL": database_url,
@@ -313,6 +314,7 @@ def serve(app: Flask, settings: Settings, database_url: str, tmp_path: Path) -> 
             **{k.upper(): str(v) for k, v in FAST_HASHING.items()},
         }
         env = server_env(**{**defaults, **overrides})
-        return running_gunicorn(env, tmp_path / f"gunicorn-{env['PORT']}.log")
+        log = tmp_path / f"gunicorn-{env['PORT']}.log"
+        return running_gunicorn(env, log, log.with_suffix(".stderr") if stderr_apart else None)
 
     return start

@@ -21,6 +21,7 @@ from users_service.web.request_context import (
     REQUEST_ID_HEADER,
     register_request_context,
 )
+from users_service.web.security_log import register_security_log
 from users_service.web.trusted_proxies import TrustedProxies
 
 cors = CORS()
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_extensions(app, settings)
     register_services(app, settings)
     register_request_context(app, resolve_instance_id(settings))
+    register_security_log(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)

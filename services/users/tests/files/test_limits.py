@@ -28,6 +28,7 @@ from services.users.tests.support.helpers import (
     uploaded,
 )
 from services.users.tests.support.moto_server import Bucket
+from services.users.tests.support.security_events import security_events
 
 QUOTA = 10_000
 
@@ -64,15 +65,18 @@ def assert_retry_later(reply: TestResponse, code: int) -> dict[str, object]:
 
 
 def test_a_user_past_their_transfers_gets_429_until_one_ends(
-    client: FlaskClient, member: Member
+    client: FlaskClient, member: Member, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Two downloads open (FILES_TRANSFERS_PER_USER=2): a third download or an upload is a
-    429; once one download is closed, the next goes through."""
+    429, each logged as a security event; once one download is closed, the next goes
+    through."""
     file_id = uploaded(client, member, b"x" * 1000)["id"]
     held = [open_download(client, member, file_id) for _ in range(2)]
     body = assert_retry_later(client.get(f"/files/{file_id}", headers=member.headers), 429)
     assert body["message"] == "Too many file transfers at once. Try again later."
     assert_retry_later(upload(client, member, b"y"), 429)
+    refusals = [e for e in security_events(capsys.readouterr().out) if e["event"] == "rate.limited"]
+    assert len(refusals) == 2
     held.pop().close()
     assert client.get(f"/files/{file_id}", headers=member.headers).status_code == 200
     held.pop().close()

@@ -1,13 +1,12 @@
 """Start the real gunicorn configuration as a subprocess on 127.0.0.1, for serving tests."""
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import requests
 
 from services.users.tests.support.helpers import free_port
+from services.users.tests.support.security_events import json_lines
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 START_TIMEOUT_SECONDS = 20
@@ -24,15 +24,12 @@ START_TIMEOUT_SECONDS = 20
 class Server:
     base_url: str
     process: subprocess.Popen[bytes]
-    log_path: Path
+    log_path: Path  # stdout, and stderr unless `stderr_path` names its own file
+    stderr_path: Path | None = None
 
     def log_lines(self) -> list[dict[str, Any]]:
-        """The JSON access-log entries written so far."""
-        entries = []
-        for line in self.log_path.read_text().splitlines():
-            if line.startswith("{"):
-                entries.append(json.loads(line))
-        return entries
+        """The JSON access-log entries written so far (not the security events beside them)."""
+        return [entry for entry in json_lines(self.log_path.read_text()) if "event" not in entry]
 
 
 # The `serve` fixture: `with serve(**env_overrides) as server: ...`
@@ -47,15 +44,19 @@ def server_env(**overrides: str) -> dict[str, str]:
 
 
 @contextmanager
-def running_gunicorn(env: dict[str, str], log_path: Path) -> Iterator[Server]:
-    with log_path.open("wb") as log:
+def running_gunicorn(
+    env: dict[str, str], log_path: Path, stderr_path: Path | None = None
+) -> Iterator[Server]:
+    with ExitStack() as files:
+        log = files.enter_context(log_path.open("wb"))
+        errors = files.enter_context(stderr_path.open("wb")) if stderr_path else subprocess.STDOUT
         process = subprocess.Popen(
             [str(GUNICORN), "-c", "python:users_service.gunicorn_conf", "users_service.wsgi:app"],
             env=env,
             stdout=log,
-            stderr=subprocess.STDOUT,
+            stderr=errors,
         )
-    server = Server(f"http://127.0.0.1:{env['PORT']}", process, log_path)
+    server = Server(f"http://127.0.0.1:{env['PORT']}", process, log_path, stderr_path)
     try:
         _wait_until_up(server)
         yield server

@@ -19,21 +19,14 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from flask import request
-
 from users_service.config import Rate, current_settings
 from users_service.models import RateLimitCounter, clock
 from users_service.models.database import db
 from users_service.models.user import DIGEST_LENGTH
 from users_service.web.errors import ApiError
+from users_service.web.request_context import client_address as client_address  # re-exported
 
 TOO_MANY = "Too many requests. Try again later."
-
-
-def client_address() -> str:
-    """The caller's address: the peer, or the X-Forwarded-For entry that the configured
-    number of trusted proxies vouch for (ProxyFix rewrites remote_addr; see app.py)."""
-    return request.remote_addr or "unknown"
 
 
 def digest(subject: str) -> str:

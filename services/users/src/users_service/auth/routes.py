@@ -28,6 +28,7 @@ from users_service.models.database import db
 from users_service.users import accounts, identities
 from users_service.users.schemas import UserCreate, UserPrivate, UserPrivateReply
 from users_service.web.errors import ApiError
+from users_service.web.security_log import Event, security_event
 from users_service.web.wire import Message, parse_body, reply
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -114,9 +115,12 @@ def login() -> tuple[Response, int]:
     user = accounts.authenticate(db.session, current_hasher(), account, credentials.password)
     if user is None:
         limits.count_failure()
+        security_event(Event.LOGIN_FAILED, account.id if account else None)
         raise ApiError(404, NO_SUCH_USER)
     accounts.record_login(user, limits.address)
-    return pair_reply("Successfully logged in.", start_session(user))
+    pair = start_session(user)
+    security_event(Event.LOGIN_SUCCEEDED, user.id)
+    return pair_reply("Successfully logged in.", pair)
 
 
 @bp.post("/refresh")
@@ -134,6 +138,9 @@ def refresh() -> tuple[Response, int]:
     limit_request("refresh", None if owner is None else str(owner))
     try:
         pair = sessions.rotate(db.session, signer(), token)
+    except sessions.TokenReusedError as error:
+        security_event(Event.REFRESH_REUSED, error.user_id)
+        raise token_refused(error) from error
     except TokenError as error:
         raise token_refused(error) from error
     return pair_reply("Successfully refreshed.", pair)
@@ -145,6 +152,7 @@ def refresh() -> tuple[Response, int]:
 def logout() -> tuple[Response, int]:
     """Revoke the presented token and its session's refresh tokens on every instance."""
     sessions.end(db.session, signer(), current_claims())
+    security_event(Event.LOGOUT, current_user().id)
     return reply(Message(message="Successfully logged out."))
 
 

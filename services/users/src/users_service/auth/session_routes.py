@@ -24,6 +24,7 @@ from users_service.models import LoginSession, User
 from users_service.models.database import db
 from users_service.users import accounts
 from users_service.web.errors import ApiError
+from users_service.web.security_log import Event, security_event
 from users_service.web.wire import Message, parse_body, reply
 
 bp = Blueprint("sessions", __name__, url_prefix="/auth")
@@ -71,6 +72,7 @@ def end_session(session_id: str) -> tuple[Response, int]:
     if not ended:
         raise ApiError(404, NO_SUCH_SESSION)
     db.session.commit()
+    security_event(Event.SESSION_ENDED, current_user().id)
     return reply(Message(message="Session ended."))
 
 
@@ -82,6 +84,7 @@ def end_every_session() -> tuple[Response, int]:
     user = db.session.get_one(User, current_user().id)
     sessions.end_all(db.session, user)
     db.session.commit()
+    security_event(Event.SESSIONS_ENDED, user.id)
     return reply(Message(message="Every session ended."))
 
 
@@ -100,6 +103,7 @@ def change_password() -> tuple[Response, int]:
     user = confirm_password(change.current_password)
     family = current_claims().family
     accounts.change_password(db.session, current_hasher(), user, change.new_password, keep=family)
+    security_event(Event.PASSWORD_CHANGED, user.id)
     try:
         pair = sessions.renew(db.session, signer(), user, family or "")
     except TokenError:  # this session ended meanwhile (or predates sessions): a new one

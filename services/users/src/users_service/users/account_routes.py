@@ -17,6 +17,7 @@ from users_service.users.schemas import (
     UserPrivateReply,
 )
 from users_service.web.errors import ApiError
+from users_service.web.security_log import Event, security_event
 from users_service.web.wire import Message, parse_body, reply
 
 bp = Blueprint("account", __name__, url_prefix="/users/me")
@@ -52,6 +53,7 @@ def update_account() -> tuple[Response, int]:
         accounts.update_identity(db.session, user, username=change.username, email=change.email)
     except accounts.DuplicateUserError as error:
         raise ApiError(400, DUPLICATE_MESSAGES[error.field], "fail") from error
+    security_event(Event.ACCOUNT_UPDATED, user.id)
     return reply(UserPrivateReply(data=UserPrivate.model_validate(user)))
 
 
@@ -72,4 +74,5 @@ def delete_account() -> tuple[Response, int]:
         accounts.delete_user(db.session, user, current_storage())
     except accounts.LastAdminError as error:
         raise ApiError(409, LAST_ADMIN, "fail") from error
+    security_event(Event.ACCOUNT_DELETED, user.id)
     return reply(Message(message="Account deleted."))

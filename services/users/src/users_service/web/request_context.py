@@ -1,15 +1,28 @@
-"""Headers every reply carries: which instance answered, and the request's id."""
+"""Who is asking, which request this is and which instance answers it: the headers every
+reply carries (the instance and the request's id), and what the logs name."""
 
 import re
 import uuid
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, has_app_context, request
 
 REQUEST_ID_HEADER = "X-Request-Id"
 INSTANCE_HEADER = "X-Instance-Id"
 ALB_TRACE_HEADER = "X-Amzn-Trace-Id"
 # Ids are echoed into headers and logs: accept only short, printable, header-safe tokens.
 SAFE_ID = re.compile(r"[A-Za-z0-9._:;=/+\-]{1,200}")
+INSTANCE_KEY = "users_service.instance_id"
+
+
+def client_address() -> str:
+    """The caller's address: the peer, or the X-Forwarded-For entry that the configured
+    number of trusted proxies vouch for (ProxyFix rewrites remote_addr; see app.py)."""
+    return request.remote_addr or "unknown"
+
+
+def current_instance_id() -> str | None:
+    """This instance's id; None outside an app (a log line written before one exists)."""
+    return current_app.extensions.get(INSTANCE_KEY) if has_app_context() else None
 
 
 def incoming_request_id() -> str:
@@ -21,6 +34,8 @@ def incoming_request_id() -> str:
 
 
 def register_request_context(app: Flask, instance_id: str) -> None:
+    app.extensions[INSTANCE_KEY] = instance_id
+
     @app.before_request
     def _assign_request_id() -> None:
         g.request_id = incoming_request_id()
