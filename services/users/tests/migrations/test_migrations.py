@@ -26,6 +26,7 @@ OUR_TABLES = {
     "files",
     "file_chunks",
     "sessions",
+    "account_tokens",
 }
 USER_INDEXES = {"uq_users_email_key", "uq_users_username_key", "ix_users_created_at_id"}
 UNIQUE_INDEXES = {"uq_users_email_key", "uq_users_username_key"}

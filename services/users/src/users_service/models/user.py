@@ -30,6 +30,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column("password", String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Whether the owner of the address followed a verification link (EMAIL_VERIFICATION).
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Incremented to end every session at once (models/login_session.py); access tokens
     # carry the generation they were issued in.
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

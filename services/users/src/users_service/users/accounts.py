@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from users_service.auth import sessions
 from users_service.auth.passwords import PasswordHasher
 from users_service.files.storage import Storage, StorageUnavailableError
-from users_service.models import StoredFile, User
+from users_service.models import AccountToken, Purpose, StoredFile, User
 from users_service.models.user import EMAIL_MAX
 from users_service.users.identities import IdentityKeys, email_key, keys_of
 
@@ -65,6 +65,9 @@ def update_identity(
     of registration; the unique indexes decide races."""
     keys = keys_of(username or user.username, email or user.email)
     _refuse_duplicate(session, keys, other_than=user.id)
+    if email is not None and email != user.email:  # a new address is not verified yet
+        user.email_verified = False
+        AccountToken.forget(session, user.id, Purpose.VERIFY_EMAIL)
     user.username, user.username_key = username or user.username, keys.username
     user.email, user.email_key = email or user.email, keys.email
     try:
@@ -133,8 +136,9 @@ def change_password(
     session: Session, hasher: PasswordHasher, user: User, password: str, *, keep: str | None
 ) -> None:
     """Set a new password (already validated) and end every session of the user but `keep`
-    (committed here)."""
+    (committed here); a reset link mailed earlier stops working."""
     user.password_hash = hasher.hash(password)
+    AccountToken.forget(session, user.id, Purpose.PASSWORD_RESET)
     sessions.end_all(session, user, keep=keep)
     session.commit()
 
