@@ -24,7 +24,13 @@ from services.users.tests.support.contract import (
 from services.users.tests.support.helpers import bearer, deactivate_user, delete_user, register_body
 from services.users.tests.support.tokens import ALGORITHMS, DROP, claims_for, signed
 
-PROTECTED = [("GET", "/auth/logout"), ("GET", "/auth/status"), ("POST", "/users")]
+PROTECTED = [
+    ("GET", "/auth/logout"),
+    ("GET", "/auth/status"),
+    ("POST", "/users"),
+    ("PATCH", "/users/1"),
+    ("DELETE", "/users/1"),
+]
 
 
 @pytest.fixture(params=ALGORITHMS)

@@ -17,6 +17,7 @@ from users_service.auth import guards
 from users_service.auth.schemas import Login
 from users_service.meta.openapi import openapi_document, undocumented_rules
 from users_service.meta.openapi.routes import IMPLICIT_METHODS, VARIABLE
+from users_service.users import routes as users
 
 # The docs page's own static files are the only rules left out on purpose.
 HIDDEN_RULES = ["/docs/assets/<name>"]
@@ -24,6 +25,8 @@ PROTECTED = {
     ("get", "/auth/logout"),
     ("get", "/auth/status"),
     ("post", "/users"),
+    ("patch", "/users/{user_id}"),
+    ("delete", "/users/{user_id}"),
     ("post", "/files"),
     ("get", "/files"),
     ("get", "/files/{file_id}"),
@@ -116,6 +119,21 @@ def test_protected_operations_declare_the_bearer_scheme(document: dict[str, Any]
     assert secured == PROTECTED
     for key in PROTECTED:
         assert operations(document)[key]["security"] == [{"bearerAuth": []}]
+
+
+def test_admin_changes_document_their_refusals(document: dict[str, Any]) -> None:
+    """PATCH and DELETE /users/{user_id}: 404 and the last admin's 409 with their messages;
+    PATCH takes at least one known key."""
+    found = operations(document)
+    for method in ("patch", "delete"):
+        responses = found[(method, "/users/{user_id}")]["responses"]
+        assert messages(responses["404"]) == [users.NO_SUCH_USER]
+        assert messages(responses["409"]) == [users.LAST_ADMIN]
+    change = document["components"]["schemas"]["UserChange"]
+    assert change["minProperties"] == 1
+    assert change["additionalProperties"] is False
+    assert set(change["properties"]) == {"active", "admin", "username", "email"}
+    assert not change.get("required")
 
 
 def test_auth_errors_carry_the_contract_literals(document: dict[str, Any]) -> None:

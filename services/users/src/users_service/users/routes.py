@@ -1,16 +1,27 @@
-"""The users resource: a paginated public list, single users, and admin-only creation."""
+"""The users resource: a paginated public list, single users, and what admins do to accounts
+(add, change, delete)."""
 
 from flask import Blueprint, Response
+from sqlalchemy.orm import Session
 
 from users_service.auth.guards import admin_required
 from users_service.auth.passwords import current_hasher
 from users_service.config import current_settings
+from users_service.files.storage import current_storage
 from users_service.meta.openapi import documented
 from users_service.meta.openapi.standard import error_reply
 from users_service.models import User
 from users_service.models.database import db
 from users_service.users import accounts
-from users_service.users.schemas import UserCreate, UserPublic, UserReply, UsersPageReply
+from users_service.users.schemas import (
+    UserChange,
+    UserCreate,
+    UserPrivate,
+    UserPrivateReply,
+    UserPublic,
+    UserReply,
+    UsersPageReply,
+)
 from users_service.web.errors import ApiError
 from users_service.web.pagination import PageQuery, list_reply
 from users_service.web.path_ids import get_by_path_id
@@ -22,6 +33,13 @@ DUPLICATE_MESSAGES = {
     "username": "Sorry. That username already exists.",
 }
 NO_SUCH_USER = "User does not exist"  # no period, as in the reference
+LAST_ADMIN = (
+    "The last active admin cannot be demoted, deactivated or deleted; make another user "
+    "an admin first."
+)
+DUPLICATE_REPLY = error_reply("The username or email is taken.", *DUPLICATE_MESSAGES.values())
+NO_SUCH_USER_REPLY = error_reply("No such user.", NO_SUCH_USER)
+LAST_ADMIN_REPLY = error_reply("The user is the last active admin.", LAST_ADMIN)
 
 
 @bp.get("")
@@ -32,24 +50,14 @@ def list_users() -> tuple[Response, int]:
 
 
 @bp.get("/<user_id>")
-@documented("Get a user", replies={200: UserReply, 404: error_reply("No such user.", NO_SUCH_USER)})
+@documented("Get a user", replies={200: UserReply, 404: NO_SUCH_USER_REPLY})
 def get_user(user_id: str) -> tuple[Response, int]:
     """One user; any id that is not a known integer is a 404."""
-    user = get_by_path_id(db.reads, User, user_id)
-    if user is None:
-        raise ApiError(404, NO_SUCH_USER, "fail")
-    return reply(UserReply(data=UserPublic.model_validate(user)))
+    return reply(UserReply(data=UserPublic.model_validate(found_user(db.reads, user_id))))
 
 
 @bp.post("")
-@documented(
-    "Add a user (admins)",
-    body=UserCreate,
-    replies={
-        201: Message,
-        400: error_reply("The username or email is taken.", *DUPLICATE_MESSAGES.values()),
-    },
-)
+@documented("Add a user (admins)", body=UserCreate, replies={201: Message, 400: DUPLICATE_REPLY})
 @admin_required
 def add_user() -> tuple[Response, int]:
     """Create a user (admins only).
@@ -62,3 +70,58 @@ def add_user() -> tuple[Response, int]:
     except accounts.DuplicateUserError as error:
         raise ApiError(400, DUPLICATE_MESSAGES[error.field], "fail") from error
     return reply(Message(message=f"{user.email} was added!"), 201)
+
+
+@bp.patch("/<user_id>")
+@documented(
+    "Change a user (admins)",
+    body=UserChange,
+    replies={
+        200: UserPrivateReply,
+        400: DUPLICATE_REPLY,
+        404: NO_SUCH_USER_REPLY,
+        409: LAST_ADMIN_REPLY,
+    },
+)
+@admin_required
+def change_user(user_id: str) -> tuple[Response, int]:
+    """Activate or deactivate, promote or demote, rename or change the email of a user
+    (admins only); the username and email follow the rules of registration. Deactivating
+    ends every session of the user at once; reactivating does not bring them back.
+
+    Authentication errors come first, then the admin check, then the id, then the body."""
+    user = found_user(db.session, user_id)
+    change = parse_body(UserChange, status="fail")
+    try:
+        accounts.update_account(db.session, user, **change.model_dump())
+    except accounts.DuplicateUserError as error:
+        raise ApiError(400, DUPLICATE_MESSAGES[error.field], "fail") from error
+    except accounts.LastAdminError as error:
+        raise ApiError(409, LAST_ADMIN, "fail") from error
+    return reply(UserPrivateReply(data=UserPrivate.model_validate(user)))
+
+
+@bp.delete("/<user_id>")
+@documented(
+    "Delete a user (admins)",
+    replies={200: Message, 404: NO_SUCH_USER_REPLY, 409: LAST_ADMIN_REPLY},
+)
+@admin_required
+def delete_user(user_id: str) -> tuple[Response, int]:
+    """Delete a user, their sessions and their files (admins only); their username and
+    email can be registered again."""
+    user = found_user(db.session, user_id)
+    email = user.email
+    try:
+        accounts.delete_user(db.session, user, current_storage())
+    except accounts.LastAdminError as error:
+        raise ApiError(409, LAST_ADMIN, "fail") from error
+    return reply(Message(message=f"{email} was deleted."))
+
+
+def found_user(session: Session, user_id: str) -> User:
+    """The user this path segment names, or the contract's 404."""
+    user = get_by_path_id(session, User, user_id)
+    if user is None:
+        raise ApiError(404, NO_SUCH_USER, "fail")
+    return user

@@ -1,17 +1,21 @@
 """The users' wire format: the body that creates a user, and a user as replies show it."""
 
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from flask import has_app_context
 from pydantic import (
+    MISSING,
     AfterValidator,
+    ConfigDict,
     EmailStr,
     Field,
+    StrictBool,
     StrictStr,
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from users_service.config import Settings, current_settings
@@ -136,3 +140,23 @@ class UsersPageReply(Reply):
 
     status: Literal["success"] = "success"
     data: UsersPage
+
+
+class UserChange(RequestModel):
+    """PATCH /users/<id>: at least one of these; a key left out keeps its value. Null is
+    refused, and so is an unknown key, so that a misspelt change cannot pass unnoticed."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+    active: StrictBool | MISSING = Field(
+        MISSING, description="false ends every session of the user; true does not revive them."
+    )
+    admin: StrictBool | MISSING = MISSING
+    username: Username | MISSING = MISSING
+    email: Email | MISSING = MISSING
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("give at least one of active, admin, username, email")
+        return self
