@@ -121,6 +121,20 @@ def test_protected_operations_declare_the_bearer_scheme(document: dict[str, Any]
         assert operations(document)[key]["security"] == [{"bearerAuth": []}]
 
 
+def test_reading_users_needs_a_token_where_users_are_not_public(
+    make_app: Callable[..., Flask],
+) -> None:
+    """With USERS_PUBLIC=false the document of that app secures GET /users and
+    GET /users/{user_id}, with the guard's 401 and 403 (the default app: see above)."""
+    found = operations(openapi_document(make_app(users_public=False)))
+    for key in [("get", "/users"), ("get", "/users/{user_id}")]:
+        assert found[key]["security"] == [{"bearerAuth": []}]
+        assert messages(found[key]["responses"]["403"]) == [guards.NO_TOKEN]
+        assert guards.UNKNOWN_USER in messages(found[key]["responses"]["401"])
+    secured = {key for key, operation in found.items() if operation.get("security")}
+    assert secured == PROTECTED | {("get", "/users"), ("get", "/users/{user_id}")}
+
+
 def test_admin_changes_document_their_refusals(document: dict[str, Any]) -> None:
     """PATCH and DELETE /users/{user_id}: 404 and the last admin's 409 with their messages;
     PATCH takes at least one known key."""

@@ -1,10 +1,10 @@
-"""The users resource: a paginated public list, single users, and what admins do to accounts
-(add, change, delete)."""
+"""The users resource: a paginated list, single users, and what admins do to accounts (add,
+change, delete). With USERS_PUBLIC=false, reading users needs a token too."""
 
 from flask import Blueprint, Response
 from sqlalchemy.orm import Session
 
-from users_service.auth.guards import admin_required
+from users_service.auth.guards import admin_required, current_user, login_required_unless
 from users_service.auth.passwords import current_hasher
 from users_service.config import current_settings
 from users_service.files.storage import current_storage
@@ -20,10 +20,12 @@ from users_service.users.schemas import (
     UserPrivateReply,
     UserPublic,
     UserReply,
+    UsersPage,
     UsersPageReply,
+    UserWithoutEmail,
 )
 from users_service.web.errors import ApiError
-from users_service.web.pagination import PageQuery, list_reply
+from users_service.web.pagination import PageQuery, page_of_rows
 from users_service.web.path_ids import get_by_path_id
 from users_service.web.wire import Message, parse_body, reply
 
@@ -42,18 +44,32 @@ NO_SUCH_USER_REPLY = error_reply("No such user.", NO_SUCH_USER)
 LAST_ADMIN_REPLY = error_reply("The user is the last active admin.", LAST_ADMIN)
 
 
+def users_are_public() -> bool:
+    return current_settings().users_public
+
+
 @bp.get("")
 @documented("List users", query=PageQuery, replies={200: UsersPageReply})
+@login_required_unless(users_are_public)
 def list_users() -> tuple[Response, int]:
-    """Users, newest first, one page at a time (?limit=, ?cursor= from `next_cursor`)."""
-    return list_reply(db.reads, User, "users", UsersPageReply)
+    """Users, newest first, one page at a time (?limit=, ?cursor= from `next_cursor`).
+
+    With USERS_PUBLIC=false, for signed-in users only, and an email only for admins and
+    the user themself."""
+    page = page_of_rows(db.reads, User, current_settings().page_sizes("users"))
+    users = [as_seen(user) for user in page.rows]
+    return reply(UsersPageReply(data=UsersPage(users=users, **page.meta)))
 
 
 @bp.get("/<user_id>")
 @documented("Get a user", replies={200: UserReply, 404: NO_SUCH_USER_REPLY})
+@login_required_unless(users_are_public)
 def get_user(user_id: str) -> tuple[Response, int]:
-    """One user; any id that is not a known integer is a 404."""
-    return reply(UserReply(data=UserPublic.model_validate(found_user(db.reads, user_id))))
+    """One user; any id that is not a known integer is a 404.
+
+    With USERS_PUBLIC=false, for signed-in users only, and the email only for admins and
+    the user themself."""
+    return reply(UserReply(data=as_seen(found_user(db.reads, user_id))))
 
 
 @bp.post("")
@@ -125,3 +141,11 @@ def found_user(session: Session, user_id: str) -> User:
     if user is None:
         raise ApiError(404, NO_SUCH_USER, "fail")
     return user
+
+
+def as_seen(user: User) -> UserPublic | UserWithoutEmail:
+    """`user` as the caller may see it: with its email when users are public, or when the
+    caller is an admin or the user themself."""
+    if users_are_public() or current_user().admin or current_user().id == user.id:
+        return UserPublic.model_validate(user)
+    return UserWithoutEmail.model_validate(user)

@@ -100,11 +100,19 @@ class UserCreate(RequestModel):
 
 
 class UserPublic(Reply):
-    """A user as anyone may see it."""
+    """A user as anyone may see it (with USERS_PUBLIC=false: as admins and its owner see it)."""
 
     id: int
     username: str
     email: str
+    created_at: HttpDate
+
+
+class UserWithoutEmail(Reply):
+    """A user as other users see it with USERS_PUBLIC=false: without the email."""
+
+    id: int
+    username: str
     created_at: HttpDate
 
 
@@ -119,7 +127,7 @@ class UserReply(Reply):
     """One user."""
 
     status: Literal["success"] = "success"
-    data: UserPublic
+    data: UserPublic | UserWithoutEmail
 
 
 class UserPrivateReply(Reply):
@@ -132,7 +140,7 @@ class UserPrivateReply(Reply):
 class UsersPage(Page):
     """Some users."""
 
-    users: list[UserPublic]
+    users: list[UserPublic | UserWithoutEmail]
 
 
 class UsersPageReply(Reply):
