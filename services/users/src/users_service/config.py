@@ -153,11 +153,15 @@ class RateSettings(BaseSettings):
 
 
 class HttpSettings(BaseSettings):
-    """Requests and replies: sizes, pages, CORS, and which proxies to believe."""
+    """Requests and replies: sizes, pages, who may list users, CORS, and which proxies to
+    believe."""
 
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
     users_page_size: int = Field(20, ge=1)
     users_max_page_size: int = Field(100, ge=1)
+    # The reference listed users, emails included, to anyone; false keeps GET /users and
+    # GET /users/<id> for signed-in users and shows an email to admins and its owner only.
+    users_public: bool = True
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     # How many proxies (HAProxy, the ALB) append to X-Forwarded-For in front of the service;
     # 0 trusts no header, so a client cannot choose the address it is limited as.

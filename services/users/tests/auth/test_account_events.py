@@ -74,3 +74,34 @@ def test_each_change_logs_its_event(
 
 def _is_token(value: object) -> bool:
     return isinstance(value, str) and len(value) > 40 and " " not in value
+
+
+@pytest.mark.parametrize(
+    ("method", "body", "name"),
+    [("PATCH", {"active": False}, "account.updated"), ("DELETE", None, "account.deleted")],
+)
+def test_an_admins_change_names_the_admin_as_by(
+    client: FlaskClient,
+    user: User,
+    make_user: Any,
+    capsys: pytest.CaptureFixture[str],
+    method: str,
+    body: Any,
+    name: str,
+) -> None:
+    admin = make_user(admin=True)
+    headers = {**bearer(login_pair(client, admin)["auth_token"]), "X-Request-Id": "by-admin"}
+    capsys.readouterr()
+    reply = client.open(f"/users/{user.id}", method=method, json=body, headers=headers)
+    assert reply.status_code == 200, reply.get_json()
+    events = without_time(security_events(capsys.readouterr().out))
+    assert [e for e in events if e["request_id"] == "by-admin"] == [
+        {
+            "event": name,
+            "user_id": user.id,
+            "client": "127.0.0.1",
+            "request_id": "by-admin",
+            "instance": "test-instance",
+            "by": admin.id,
+        }
+    ]

@@ -35,6 +35,8 @@ PROTECTED = [
     ("PATCH", "/users/me"),
     ("DELETE", "/users/me"),
     ("POST", "/users"),
+    ("PATCH", "/users/1"),
+    ("DELETE", "/users/1"),
 ]
 
 

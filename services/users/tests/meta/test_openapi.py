@@ -17,6 +17,7 @@ from users_service.auth import guards
 from users_service.auth.schemas import Login
 from users_service.meta.openapi import openapi_document, undocumented_rules
 from users_service.meta.openapi.routes import IMPLICIT_METHODS, VARIABLE
+from users_service.users import routes as users
 
 # The docs page's own static files are the only rules left out on purpose.
 HIDDEN_RULES = ["/docs/assets/<name>"]
@@ -31,6 +32,8 @@ PROTECTED = {
     ("patch", "/users/me"),
     ("delete", "/users/me"),
     ("post", "/users"),
+    ("patch", "/users/{user_id}"),
+    ("delete", "/users/{user_id}"),
     ("post", "/files"),
     ("get", "/files"),
     ("get", "/files/{file_id}"),
@@ -133,6 +136,35 @@ def test_protected_operations_declare_the_bearer_scheme(document: dict[str, Any]
     assert secured == PROTECTED
     for key in PROTECTED:
         assert operations(document)[key]["security"] == [{"bearerAuth": []}]
+
+
+def test_reading_users_needs_a_token_where_users_are_not_public(
+    make_app: Callable[..., Flask],
+) -> None:
+    """With USERS_PUBLIC=false the document of that app secures GET /users and
+    GET /users/{user_id}, with the guard's 401 and 403 (the default app: see above)."""
+    found = operations(openapi_document(make_app(users_public=False)))
+    for key in [("get", "/users"), ("get", "/users/{user_id}")]:
+        assert found[key]["security"] == [{"bearerAuth": []}]
+        assert messages(found[key]["responses"]["403"]) == [guards.NO_TOKEN]
+        assert guards.UNKNOWN_USER in messages(found[key]["responses"]["401"])
+    secured = {key for key, operation in found.items() if operation.get("security")}
+    assert secured == PROTECTED | {("get", "/users"), ("get", "/users/{user_id}")}
+
+
+def test_admin_changes_document_their_refusals(document: dict[str, Any]) -> None:
+    """PATCH and DELETE /users/{user_id}: 404 and the last admin's 409 with their messages;
+    PATCH takes at least one known key."""
+    found = operations(document)
+    for method in ("patch", "delete"):
+        responses = found[(method, "/users/{user_id}")]["responses"]
+        assert messages(responses["404"]) == [users.NO_SUCH_USER]
+        assert messages(responses["409"]) == [users.LAST_ADMIN]
+    change = document["components"]["schemas"]["UserChange"]
+    assert change["minProperties"] == 1
+    assert change["additionalProperties"] is False
+    assert set(change["properties"]) == {"active", "admin", "username", "email"}
+    assert not change.get("required")
 
 
 def test_auth_errors_carry_the_contract_literals(document: dict[str, Any]) -> None:

@@ -2,8 +2,11 @@
 
 Each operation gets valid and invalid inputs (bodies, query and path parameters, missing
 or bad tokens), and every reply is checked: never a 5xx, and its status code, content
-type, headers and body all as documented. Authenticated operations get a fresh admin
-token per case, so /auth/logout revoking one does not lock the others out.
+type, headers and body all as documented. Authenticated operations act as a new admin in
+each case, so a case that logs out, demotes, deactivates or deletes it does not lock the
+others out. Operations on a user also get, besides any id, one of the case's own users:
+its admin (then the only active admin, so demoting it is refused), another admin, or a
+member.
 
 The schema is loaded at collection time from an app that never touches its database (one
 pytest test per operation); each test then runs against the `app` fixture's database.
@@ -22,6 +25,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 from schemathesis.specs.openapi.checks import missing_required_header, positive_data_acceptance
+from sqlalchemy import update
 
 from users_service.app import create_app
 from users_service.auth import routes as auth
@@ -30,6 +34,7 @@ from users_service.auth.signing_key import current_token_keys
 from users_service.auth.tokens import issue_access_token
 from users_service.config import Settings, current_settings
 from users_service.models import User
+from users_service.models.database import db
 from users_service.models.text import INVISIBLE_CATEGORIES
 from users_service.users import routes as users
 from users_service.users.schemas import Email, Username
@@ -57,18 +62,18 @@ def _document_app() -> Flask:
 
 class Target:
     """A WSGI app that forwards to the app under test (set by the `fuzz_app` fixture), so one
-    schema loaded at collection serves every test; and the admin whose tokens are minted."""
+    schema loaded at collection serves every test."""
 
     def __init__(self, app: Flask) -> None:
-        self.document_app, self.app, self.admin_id = app, app, 0
+        self.document_app, self.app = app, app
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         return self.app(environ, start_response)
 
-    def token(self) -> str:
+    def token(self, user_id: int) -> str:
         with self.app.app_context():
             ttl = current_settings().access_token_ttl_seconds
-            return issue_access_token(self.admin_id, current_token_keys(), ttl)
+            return issue_access_token(user_id, current_token_keys(), ttl)
 
 
 TARGET = Target(_document_app())
@@ -137,6 +142,53 @@ class FreshAdminToken:
         case.headers = {**(case.headers or {}), "Authorization": data}
 
 
+# Likewise, a case may name one of its users by role; the test makes them before the call.
+ROLES = ("me", "other-admin", "member")
+ROLE_PREFIX = "role-"  # URL-safe: the case holds path parameters encoded
+
+
+@schema.hook
+def flatmap_path_parameters(
+    context: schemathesis.HookContext, path_parameters: dict[str, Any] | None
+) -> st.SearchStrategy[dict[str, Any] | None]:
+    """A generated `user_id`, or one of the case's users."""
+    if path_parameters is None or not isinstance(path_parameters.get("user_id"), str):
+        return st.just(path_parameters)
+    by_role = [{**path_parameters, "user_id": ROLE_PREFIX + role} for role in ROLES]
+    return st.sampled_from([path_parameters, *by_role])
+
+
+def role_of(case: schemathesis.Case) -> str | None:
+    """The role the case's `user_id` names. Invalid data goes to a member, so that it meets
+    validation rather than a 404 (such cases are built without the hook, on user 0)."""
+    user_id = (case.path_parameters or {}).get("user_id")
+    if user_id is None:
+        return None
+    role = str(user_id).removeprefix(ROLE_PREFIX)
+    if role in ROLES:
+        return role
+    invalid = case.meta is not None and case.meta.generation.mode.is_negative
+    return "member" if invalid else None
+
+
+def cast_case(case: schemathesis.Case, app: Flask, make_user: Callable[..., User]) -> None:
+    """Make the users the case names: its admin (the only active admin) when it carries a
+    token, and the user its path names by role; put their token and id in the case."""
+    role = role_of(case)
+    token_wanted = (case.headers or {}).get("Authorization") == PLACEHOLDER
+    if role is None and not token_wanted:
+        return
+    with app.app_context():
+        db.session.execute(update(User).values(admin=False))
+        db.session.commit()
+    me = make_user(admin=True)
+    if token_wanted:
+        case.headers["Authorization"] = f"Bearer {TARGET.token(me.id)}"
+    if role is not None:
+        user = me if role == "me" else make_user(admin=role == "other-admin")
+        case.path_parameters["user_id"] = str(user.id)
+
+
 def missing_token_is_403(
     ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
 ) -> None:
@@ -176,9 +228,8 @@ def _refusal(response: schemathesis.Response) -> str:
 
 
 @pytest.fixture
-def fuzz_app(app: Flask, make_user: Callable[..., User]) -> Iterator[Flask]:
-    admin = make_user(username="fuzz-admin", email="fuzz-admin@example.com", admin=True)
-    TARGET.app, TARGET.admin_id = app, admin.id
+def fuzz_app(app: Flask) -> Iterator[Flask]:
+    TARGET.app = app
     yield app
     TARGET.app = TARGET.document_app
 
@@ -192,10 +243,11 @@ def fuzz_app(app: Flask, make_user: Callable[..., User]) -> Iterator[Flask]:
     # One app (and database) per operation, shared by its examples, on purpose.
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-def test_every_operation_answers_as_documented(case: schemathesis.Case, fuzz_app: Flask) -> None:
+def test_every_operation_answers_as_documented(
+    case: schemathesis.Case, fuzz_app: Flask, make_user: Callable[..., User]
+) -> None:
     """No 5xx; status, content type, headers and body as the document says."""
-    if case.headers and case.headers.get("Authorization") == PLACEHOLDER:
-        case.headers["Authorization"] = f"Bearer {TARGET.token()}"
+    cast_case(case, fuzz_app, make_user)
     case.call_and_validate(
         additional_checks=[missing_token_is_403, positive_data_accepted],
         excluded_checks=[missing_required_header, positive_data_acceptance],

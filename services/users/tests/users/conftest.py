@@ -1,4 +1,5 @@
-"""Fixtures of the users tests: one poster of user-creation bodies per route."""
+"""Fixtures of the users tests: one poster of user-creation bodies per route; an admin and a
+user for the admin routes."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from werkzeug.test import TestResponse
 
 from users_service.models import User
 
+from services.users.tests.support.admin import SignedIn, sign_in
 from services.users.tests.support.helpers import bearer
 
 # (endpoint, expected status word): register answers "error", the admin route "fail".
@@ -45,3 +47,15 @@ def post_user(
         make_user(username="admin", email="admin@example.com", admin=True)
         headers = bearer(login("admin@example.com"))
     return UserPoster(client, path, status, headers)
+
+
+@pytest.fixture
+def boss(client: FlaskClient, make_user: Callable[..., User]) -> SignedIn:
+    """An admin, signed in: the only one unless a test makes another."""
+    return sign_in(client, make_user(username="boss", email="boss@example.com", admin=True))
+
+
+@pytest.fixture
+def target(make_user: Callable[..., User]) -> User:
+    """A user who is not an admin, for the admin routes to act on."""
+    return make_user(username="target", email="target@example.com")

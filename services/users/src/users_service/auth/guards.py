@@ -64,10 +64,29 @@ def admin_required(view: View) -> View:
     return guarded
 
 
+def login_required_unless(public: Callable[[], bool]) -> Callable[[View], View]:
+    """`login_required` while `public()` (a setting, read in the app context) is false."""
+
+    def decorate(view: View) -> View:
+        guarded = login_required(view)
+
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return view(*args, **kwargs) if public() else guarded(*args, **kwargs)
+
+        # The app's settings decide, so its /openapi.json shows the guard it enforces.
+        setattr(wrapper, GUARD_ATTRIBUTE, lambda: None if public() else "login")
+        return cast(View, wrapper)
+
+    return decorate
+
+
 def guard_of(view: Callable[..., Any]) -> str | None:
-    """`login`, `admin`, or None for a public view."""
-    guard: str | None = getattr(view, GUARD_ATTRIBUTE, None)
-    return guard
+    """`login`, `admin`, or None for a public view (in an app context: a guard may depend on
+    the settings)."""
+    guard = getattr(view, GUARD_ATTRIBUTE, None)
+    found: str | None = guard() if callable(guard) else guard
+    return found
 
 
 def current_user() -> User:

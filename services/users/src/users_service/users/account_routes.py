@@ -9,7 +9,7 @@ from users_service.meta.openapi import documented
 from users_service.meta.openapi.standard import error_reply
 from users_service.models.database import db
 from users_service.users import accounts
-from users_service.users.routes import DUPLICATE_MESSAGES
+from users_service.users.routes import DUPLICATE_MESSAGES, LAST_ADMIN, LAST_ADMIN_REPLY
 from users_service.users.schemas import (
     AccountDeletion,
     AccountUpdate,
@@ -21,7 +21,6 @@ from users_service.web.security_log import Event, security_event
 from users_service.web.wire import Message, parse_body, reply
 
 bp = Blueprint("account", __name__, url_prefix="/users/me")
-LAST_ADMIN = "The last active admin cannot be deleted; make another admin first."
 PASSWORD_REFUSED = error_reply("The password is wrong.", WRONG_PASSWORD)
 
 
@@ -61,7 +60,7 @@ def update_account() -> tuple[Response, int]:
 @documented(
     "Delete my account",
     body=AccountDeletion,
-    replies={200: Message, 403: PASSWORD_REFUSED, 409: error_reply(LAST_ADMIN, LAST_ADMIN)},
+    replies={200: Message, 403: PASSWORD_REFUSED, 409: LAST_ADMIN_REPLY},
 )
 @login_required
 def delete_account() -> tuple[Response, int]:
@@ -70,9 +69,10 @@ def delete_account() -> tuple[Response, int]:
     address and per user."""
     password = parse_body(AccountDeletion, status="fail").password
     user = confirm_password(password, "fail")
+    deleted = user.id
     try:
         accounts.delete_user(db.session, user, current_storage())
     except accounts.LastAdminError as error:
         raise ApiError(409, LAST_ADMIN, "fail") from error
-    security_event(Event.ACCOUNT_DELETED, user.id)
+    security_event(Event.ACCOUNT_DELETED, deleted)
     return reply(Message(message="Account deleted."))

@@ -63,8 +63,23 @@ def update_identity(
 ) -> None:
     """Change the username and/or the email (already validated) under the uniqueness rules
     of registration; the unique indexes decide races."""
+    update_account(session, user, username=username, email=email)
+
+
+def update_account(
+    session: Session,
+    user: User,
+    *,
+    username: str | None = None,
+    email: str | None = None,
+    active: bool | None = None,
+    admin: bool | None = None,
+) -> None:
+    """`update_identity` and `set_standing` in one transaction (committed here): a refusal
+    of either changes nothing."""
     keys = keys_of(username or user.username, email or user.email)
     _refuse_duplicate(session, keys, other_than=user.id)
+    _change_standing(session, user, active, admin)
     if email is not None and email != user.email:  # a new address is not verified yet
         user.email_verified = False
         AccountToken.forget(session, user.id, Purpose.VERIFY_EMAIL)
@@ -174,13 +189,17 @@ def set_standing(
 ) -> None:
     """Activate, deactivate, promote or demote (committed here). Deactivating ends every
     session of the user; reactivating does not bring them back."""
+    _change_standing(session, user, active, admin)
+    session.commit()
+
+
+def _change_standing(session: Session, user: User, active: bool | None, admin: bool | None) -> None:
     if user.admin and user.active and False in (active, admin):
         _keep_another_admin(session, user)
     if active is False and user.active:
         sessions.end_all(session, user)
     user.active = user.active if active is None else active
     user.admin = user.admin if admin is None else admin
-    session.commit()
 
 
 def delete_user(session: Session, user: User, storage: Storage) -> None:

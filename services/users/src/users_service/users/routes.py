@@ -1,19 +1,33 @@
-"""The users resource: a paginated public list, single users, and admin-only creation."""
+"""The users resource: a paginated list, single users, and what admins do to accounts (add,
+change, delete). With USERS_PUBLIC=false, reading users needs a token too."""
 
 from flask import Blueprint, Response
+from sqlalchemy.orm import Session
 
-from users_service.auth.guards import admin_required
+from users_service.auth.guards import admin_required, current_user, login_required_unless
 from users_service.auth.passwords import current_hasher
 from users_service.config import current_settings
+from users_service.files.storage import current_storage
 from users_service.meta.openapi import documented
 from users_service.meta.openapi.standard import error_reply
 from users_service.models import User
 from users_service.models.database import db
 from users_service.users import accounts
-from users_service.users.schemas import UserCreate, UserPublic, UserReply, UsersPageReply
+from users_service.users.schemas import (
+    UserChange,
+    UserCreate,
+    UserPrivate,
+    UserPrivateReply,
+    UserPublic,
+    UserReply,
+    UsersPage,
+    UsersPageReply,
+    UserWithoutEmail,
+)
 from users_service.web.errors import ApiError
-from users_service.web.pagination import PageQuery, list_reply
+from users_service.web.pagination import PageQuery, page_of_rows
 from users_service.web.path_ids import get_by_path_id
+from users_service.web.security_log import Event, security_event
 from users_service.web.wire import Message, parse_body, reply
 
 bp = Blueprint("users", __name__, url_prefix="/users")
@@ -22,34 +36,45 @@ DUPLICATE_MESSAGES = {
     "username": "Sorry. That username already exists.",
 }
 NO_SUCH_USER = "User does not exist"  # no period, as in the reference
+LAST_ADMIN = (
+    "The last active admin cannot be demoted, deactivated or deleted; make another user "
+    "an admin first."
+)
+DUPLICATE_REPLY = error_reply("The username or email is taken.", *DUPLICATE_MESSAGES.values())
+NO_SUCH_USER_REPLY = error_reply("No such user.", NO_SUCH_USER)
+LAST_ADMIN_REPLY = error_reply("The user is the last active admin.", LAST_ADMIN)
+
+
+def users_are_public() -> bool:
+    return current_settings().users_public
 
 
 @bp.get("")
 @documented("List users", query=PageQuery, replies={200: UsersPageReply})
+@login_required_unless(users_are_public)
 def list_users() -> tuple[Response, int]:
-    """Users, newest first, one page at a time (?limit=, ?cursor= from `next_cursor`)."""
-    return list_reply(db.reads, User, "users", UsersPageReply)
+    """Users, newest first, one page at a time (?limit=, ?cursor= from `next_cursor`).
+
+    With USERS_PUBLIC=false, for signed-in users only, and an email only for admins and
+    the user themself."""
+    page = page_of_rows(db.reads, User, current_settings().page_sizes("users"))
+    users = [as_seen(user) for user in page.rows]
+    return reply(UsersPageReply(data=UsersPage(users=users, **page.meta)))
 
 
 @bp.get("/<user_id>")
-@documented("Get a user", replies={200: UserReply, 404: error_reply("No such user.", NO_SUCH_USER)})
+@documented("Get a user", replies={200: UserReply, 404: NO_SUCH_USER_REPLY})
+@login_required_unless(users_are_public)
 def get_user(user_id: str) -> tuple[Response, int]:
-    """One user; any id that is not a known integer is a 404."""
-    user = get_by_path_id(db.reads, User, user_id)
-    if user is None:
-        raise ApiError(404, NO_SUCH_USER, "fail")
-    return reply(UserReply(data=UserPublic.model_validate(user)))
+    """One user; any id that is not a known integer is a 404.
+
+    With USERS_PUBLIC=false, for signed-in users only, and the email only for admins and
+    the user themself."""
+    return reply(UserReply(data=as_seen(found_user(db.reads, user_id))))
 
 
 @bp.post("")
-@documented(
-    "Add a user (admins)",
-    body=UserCreate,
-    replies={
-        201: Message,
-        400: error_reply("The username or email is taken.", *DUPLICATE_MESSAGES.values()),
-    },
-)
+@documented("Add a user (admins)", body=UserCreate, replies={201: Message, 400: DUPLICATE_REPLY})
 @admin_required
 def add_user() -> tuple[Response, int]:
     """Create a user (admins only).
@@ -62,3 +87,68 @@ def add_user() -> tuple[Response, int]:
     except accounts.DuplicateUserError as error:
         raise ApiError(400, DUPLICATE_MESSAGES[error.field], "fail") from error
     return reply(Message(message=f"{user.email} was added!"), 201)
+
+
+@bp.patch("/<user_id>")
+@documented(
+    "Change a user (admins)",
+    body=UserChange,
+    replies={
+        200: UserPrivateReply,
+        400: DUPLICATE_REPLY,
+        404: NO_SUCH_USER_REPLY,
+        409: LAST_ADMIN_REPLY,
+    },
+)
+@admin_required
+def change_user(user_id: str) -> tuple[Response, int]:
+    """Activate or deactivate, promote or demote, rename or change the email of a user
+    (admins only); the username and email follow the rules of registration. Deactivating
+    ends every session of the user at once; reactivating does not bring them back.
+
+    Authentication errors come first, then the admin check, then the id, then the body."""
+    user = found_user(db.session, user_id)
+    change = parse_body(UserChange, status="fail")
+    try:
+        accounts.update_account(db.session, user, **change.model_dump())
+    except accounts.DuplicateUserError as error:
+        raise ApiError(400, DUPLICATE_MESSAGES[error.field], "fail") from error
+    except accounts.LastAdminError as error:
+        raise ApiError(409, LAST_ADMIN, "fail") from error
+    security_event(Event.ACCOUNT_UPDATED, user.id, by=current_user().id)
+    return reply(UserPrivateReply(data=UserPrivate.model_validate(user)))
+
+
+@bp.delete("/<user_id>")
+@documented(
+    "Delete a user (admins)",
+    replies={200: Message, 404: NO_SUCH_USER_REPLY, 409: LAST_ADMIN_REPLY},
+)
+@admin_required
+def delete_user(user_id: str) -> tuple[Response, int]:
+    """Delete a user, their sessions and their files (admins only); their username and
+    email can be registered again."""
+    user = found_user(db.session, user_id)
+    email, deleted = user.email, user.id
+    try:
+        accounts.delete_user(db.session, user, current_storage())
+    except accounts.LastAdminError as error:
+        raise ApiError(409, LAST_ADMIN, "fail") from error
+    security_event(Event.ACCOUNT_DELETED, deleted, by=current_user().id)
+    return reply(Message(message=f"{email} was deleted."))
+
+
+def found_user(session: Session, user_id: str) -> User:
+    """The user this path segment names, or the contract's 404."""
+    user = get_by_path_id(session, User, user_id)
+    if user is None:
+        raise ApiError(404, NO_SUCH_USER, "fail")
+    return user
+
+
+def as_seen(user: User) -> UserPublic | UserWithoutEmail:
+    """`user` as the caller may see it: with its email when users are public, or when the
+    caller is an admin or the user themself."""
+    if users_are_public() or current_user().admin or current_user().id == user.id:
+        return UserPublic.model_validate(user)
+    return UserWithoutEmail.model_validate(user)

@@ -1,14 +1,16 @@
 """The users' wire format: the body that creates a user, and a user as replies show it."""
 
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from flask import has_app_context
 from pydantic import (
+    MISSING,
     AfterValidator,
     ConfigDict,
     EmailStr,
     Field,
+    StrictBool,
     StrictStr,
     StringConstraints,
     ValidationInfo,
@@ -143,11 +145,19 @@ class AccountDeletion(RequestModel):
 
 
 class UserPublic(Reply):
-    """A user as anyone may see it."""
+    """A user as anyone may see it (with USERS_PUBLIC=false: as admins and its owner see it)."""
 
     id: int
     username: str
     email: str
+    created_at: HttpDate
+
+
+class UserWithoutEmail(Reply):
+    """A user as other users see it with USERS_PUBLIC=false: without the email."""
+
+    id: int
+    username: str
     created_at: HttpDate
 
 
@@ -162,7 +172,7 @@ class UserReply(Reply):
     """One user."""
 
     status: Literal["success"] = "success"
-    data: UserPublic
+    data: UserPublic | UserWithoutEmail
 
 
 class UserPrivateReply(Reply):
@@ -175,7 +185,7 @@ class UserPrivateReply(Reply):
 class UsersPage(Page):
     """Some users."""
 
-    users: list[UserPublic]
+    users: list[UserPublic | UserWithoutEmail]
 
 
 class UsersPageReply(Reply):
@@ -183,3 +193,23 @@ class UsersPageReply(Reply):
 
     status: Literal["success"] = "success"
     data: UsersPage
+
+
+class UserChange(RequestModel):
+    """PATCH /users/<id>: at least one of these; a key left out keeps its value. Null is
+    refused, and so is an unknown key, so that a misspelt change cannot pass unnoticed."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+    active: StrictBool | MISSING = Field(
+        MISSING, description="false ends every session of the user; true does not revive them."
+    )
+    admin: StrictBool | MISSING = MISSING
+    username: Username | MISSING = MISSING
+    email: Email | MISSING = MISSING
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("give at least one of active, admin, username, email")
+        return self
