@@ -110,10 +110,11 @@ def migrated(make_settings: Callable[..., Settings]) -> None:
 
 
 @pytest.fixture
-def token_settings() -> dict[str, Any]:
+def token_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     """Overrides of the token settings of `settings` (and so of `app`): none by default (RS256);
-    a test module parametrizes it to run its tests under both algorithms."""
-    return {}
+    a module marked `EACH_ALGORITHM` (support/tokens.py) runs its tests under both."""
+    overrides: dict[str, Any] = getattr(request, "param", {})
+    return overrides
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ the route to run (the contract's 401 and 403 literals).
 """
 
 from collections.abc import Callable
-from typing import Any
 
 import jwt
 import pytest
@@ -22,7 +21,7 @@ from services.users.tests.support.contract import (
     token_of,
 )
 from services.users.tests.support.helpers import bearer, deactivate_user, delete_user, register_body
-from services.users.tests.support.tokens import ALGORITHMS, DROP, claims_for, signed
+from services.users.tests.support.tokens import DROP, EACH_ALGORITHM, claims_for, signed
 
 PROTECTED = [
     ("GET", "/auth/logout"),
@@ -40,9 +39,7 @@ PROTECTED = [
 ]
 
 
-@pytest.fixture(params=ALGORITHMS)
-def token_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
-    return {"jwt_algorithm": request.param}
+pytestmark = EACH_ALGORITHM
 
 
 INVALID_TOKEN = "Invalid token. Please log in again."

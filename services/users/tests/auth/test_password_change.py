@@ -1,9 +1,7 @@
 """POST /auth/password: the current password, the policy, a fresh pair for this session and
 the end of every other one, under both token algorithms; and the races around it."""
 
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -14,26 +12,20 @@ from users_service.models import User
 
 from services.users.tests.support.contract import assert_reply
 from services.users.tests.support.helpers import PASSWORD, bearer
+from services.users.tests.support.races import at_once
 from services.users.tests.support.sessions import (
     assert_pair_dead,
     login_pair,
     refresh,
     status_code,
 )
-from services.users.tests.support.tokens import ALGORITHMS
+from services.users.tests.support.tokens import EACH_ALGORITHM
 
 NEW_PASSWORD = "a brand new passphrase"
 WRONG = "The password is wrong."
 
 
-@pytest.fixture(params=ALGORITHMS)
-def token_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
-    return {"jwt_algorithm": request.param}
-
-
-@pytest.fixture
-def user(make_user: Callable[..., User]) -> User:
-    return make_user(username="alice", email="alice@example.com")
+pytestmark = EACH_ALGORITHM
 
 
 def change(
@@ -115,26 +107,18 @@ def test_racing_refreshes_of_another_session_leave_it_dead(
     this, other = login_pair(client, user), login_pair(client, user)
     chain = [other["refresh_token"]]
     obtained: list[dict[str, Any]] = []
-    start = threading.Barrier(2, timeout=30)
 
-    def keep_refreshing() -> None:
+    def keep_refreshing() -> Any:
         refresher = app.test_client()
-        start.wait()
         for _ in range(20):
             reply = refresh(refresher, chain[-1])
             if reply.status_code != 200:
                 return
             obtained.append(reply.get_json())
             chain.append(reply.get_json()["refresh_token"])
+        return None
 
-    def change_password() -> Any:
-        start.wait()
-        return change(app.test_client(), this["auth_token"])
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        refreshing = pool.submit(keep_refreshing)
-        changed = pool.submit(change_password).result()
-        refreshing.result()
+    changed = at_once(keep_refreshing, lambda: change(app.test_client(), this["auth_token"]))[1]
     assert changed.status_code == 200, changed.get_json()
     for pair in [other, *obtained]:
         assert_pair_dead(client, pair)
@@ -147,23 +131,16 @@ def test_racing_logins_with_the_old_password_leave_no_session_alive(
     """Logins with the old password, all at once with the change: a login that checked the
     password before the change committed gets a session that is already ended."""
     this = login_pair(client, user)
-    start = threading.Barrier(9, timeout=30)
 
     def old_password_login() -> Any:
-        start.wait()
         reply = app.test_client().post(
             "/auth/login", json={"email": user.email, "password": PASSWORD}
         )
         return reply.get_json() if reply.status_code == 200 else None
 
-    def change_password() -> Any:
-        start.wait()
-        return change(app.test_client(), this["auth_token"])
-
-    with ThreadPoolExecutor(max_workers=9) as pool:
-        logins = [pool.submit(old_password_login) for _ in range(8)]
-        changed = pool.submit(change_password).result()
-        pairs = [login.result() for login in logins]
+    *pairs, changed = at_once(
+        *[old_password_login] * 8, lambda: change(app.test_client(), this["auth_token"])
+    )
     assert changed.status_code == 200, changed.get_json()
     for pair in filter(None, pairs):
         assert_pair_dead(client, pair)

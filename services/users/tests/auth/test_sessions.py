@@ -25,19 +25,12 @@ from services.users.tests.support.sessions import (
     refresh,
     status_code,
 )
-from services.users.tests.support.tokens import ALGORITHMS, claims_for, keys_of, signed
+from services.users.tests.support.tokens import EACH_ALGORITHM, claims_for, keys_of, signed
 
 NO_SUCH_SESSION = "Session does not exist."
 
 
-@pytest.fixture(params=ALGORITHMS)
-def token_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
-    return {"jwt_algorithm": request.param}
-
-
-@pytest.fixture
-def user(make_user: Callable[..., User]) -> User:
-    return make_user(username="alice", email="alice@example.com")
+pytestmark = EACH_ALGORITHM
 
 
 @pytest.fixture

@@ -3,14 +3,14 @@ two accounts would share one it stops with their ids and changes nothing (it nev
 them); on SQLite the table comes out with AUTOINCREMENT. On a fresh SQLite file and on the
 test PostgreSQL server (in a schema of its own)."""
 
-from collections.abc import Callable, Iterator
-
 import pytest
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import Engine, inspect, text
 
 from users_service import migrations
 from users_service.config import Settings
 from users_service.users.identities import keys_of
+
+from services.users.tests.migrations.conftest import Migrated
 
 BEFORE = "0004"  # the revision before the canonical keys
 ROWS = [  # id, username, email
@@ -24,19 +24,8 @@ FIXES = {2: ("jose2", "jose2@example.com"), 4: ("bob2", "bob2@example.com")}
 
 
 @pytest.fixture
-def migrated_before_keys(
-    request: pytest.FixtureRequest,
-    is_postgres: bool,
-    make_settings: Callable[..., Settings],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[Settings, Engine]]:
-    if is_postgres:
-        url = request.getfixturevalue("isolated_schema")[1]
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('identity') / 'users.sqlite3'}"
-    settings = make_settings(database_url=url)
-    migrations.upgrade(settings, BEFORE)
-    engine = create_engine(settings.sqlalchemy_url)
+def migrated_before_keys(migrated_to: Migrated) -> tuple[Settings, Engine]:
+    settings, engine = migrated_to(BEFORE)
     with engine.begin() as connection:
         for user_id, username, email in ROWS:
             connection.execute(
@@ -46,8 +35,7 @@ def migrated_before_keys(
                 ),
                 {"i": user_id, "u": username, "e": email},
             )
-    yield settings, engine
-    engine.dispose()
+    return settings, engine
 
 
 def _version(engine: Engine) -> str:

@@ -2,15 +2,16 @@
 be refreshed becomes a session of generation 0; spent, expired and revoked families do
 not. On a fresh SQLite file and on the test PostgreSQL server (in a schema of its own)."""
 
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Connection, Engine, create_engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 
 from users_service import migrations
 from users_service.config import Settings
 from users_service.models import clock
+
+from services.users.tests.migrations.conftest import Migrated
 
 BEFORE = "0005"
 SOON, PAST = timedelta(days=3), timedelta(days=-1)
@@ -24,19 +25,8 @@ FAMILIES = {  # family: (user id, expires in, spent, revoked)
 
 
 @pytest.fixture
-def migrated_before_sessions(
-    request: pytest.FixtureRequest,
-    is_postgres: bool,
-    make_settings: Callable[..., Settings],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[Settings, Engine]]:
-    if is_postgres:
-        url = request.getfixturevalue("isolated_schema")[1]
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('sessions') / 'users.sqlite3'}"
-    settings = make_settings(database_url=url)
-    migrations.upgrade(settings, BEFORE)
-    engine = create_engine(settings.sqlalchemy_url)
+def migrated_before_sessions(migrated_to: Migrated) -> tuple[Settings, Engine]:
+    settings, engine = migrated_to(BEFORE)
     with engine.begin() as connection:
         for user_id in (1, 2):
             connection.execute(
@@ -48,8 +38,7 @@ def migrated_before_sessions(
             )
         for family, (user_id, expires_in, spent, revoked) in FAMILIES.items():
             _insert_family(connection, family, user_id, expires_in, spent, revoked)
-    yield settings, engine
-    engine.dispose()
+    return settings, engine
 
 
 def _insert_family(

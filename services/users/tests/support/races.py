@@ -2,8 +2,9 @@
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask
 from sqlalchemy import event, func, select
@@ -15,6 +16,20 @@ from services.users.tests.support.helpers import bearer
 
 THREADS = 30
 Reply = tuple[int, dict[str, Any]]
+T = TypeVar("T")
+
+
+def at_once(*calls: Callable[[], T]) -> list[T]:
+    """Run every call at the same moment, each on a thread of its own (a barrier releases
+    them together); their results, in order."""
+    start = threading.Barrier(len(calls), timeout=30)
+
+    def released(call: Callable[[], T]) -> T:
+        start.wait()
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(released, calls))
 
 
 def race(

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import jwt
+import pytest
 from flask import Flask
 
 from users_service.auth.signing_key import current_token_keys
@@ -15,6 +16,13 @@ from users_service.auth.tokens import TokenKeys
 from users_service.config import Settings
 
 ALGORITHMS = ("RS256", "HS256")
+# `pytestmark = EACH_ALGORITHM`: the module's tests run once under each algorithm.
+EACH_ALGORITHM = pytest.mark.parametrize(
+    "token_settings",
+    [{"jwt_algorithm": name} for name in ALGORITHMS],
+    ids=ALGORITHMS,
+    indirect=True,
+)
 DEFAULT_ISSUER: str = Settings.model_fields["jwt_issuer"].default
 DROP = object()  # a claim or header value meaning "leave it out"
 

@@ -1,9 +1,7 @@
 """/users/me: the caller's own account, seen, changed with the password, and deleted with
 everything it owns; and deletion racing logins."""
 
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -22,6 +20,7 @@ from services.users.tests.support.helpers import (
     register_body,
     uploaded,
 )
+from services.users.tests.support.races import at_once
 from services.users.tests.support.sessions import assert_pair_dead, login_pair, status_code
 
 WRONG = "The password is wrong."
@@ -173,24 +172,15 @@ def test_deletion_racing_logins_leaves_no_session(
     """Logins all at once with the deletion: whichever order the database puts them in,
     the account and every session are gone, and no login's tokens work."""
     token = login_pair(client, user)["auth_token"]
-    start = threading.Barrier(9, timeout=30)
 
     def log_in() -> Any:
-        start.wait()
         reply = app.test_client().post(
             "/auth/login", json={"email": user.email, "password": PASSWORD}
         )
         assert reply.status_code in {200, 404}, reply.get_json()
         return reply.get_json() if reply.status_code == 200 else None
 
-    def delete() -> Any:
-        start.wait()
-        return delete_me(app.test_client(), token)
-
-    with ThreadPoolExecutor(max_workers=9) as pool:
-        logins = [pool.submit(log_in) for _ in range(8)]
-        deleted = pool.submit(delete).result()
-        pairs = [login.result() for login in logins]
+    *pairs, deleted = at_once(*[log_in] * 8, lambda: delete_me(app.test_client(), token))
     assert deleted.status_code == 200, deleted.get_json()
     for pair in filter(None, pairs):
         assert_pair_dead(client, pair)
