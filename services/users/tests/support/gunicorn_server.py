@@ -18,6 +18,7 @@ from services.users.tests.support.helpers import free_port
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 START_TIMEOUT_SECONDS = 20
+SERVICE_APP = "users_service.wsgi:app"
 
 
 @dataclass
@@ -47,10 +48,13 @@ def server_env(**overrides: str) -> dict[str, str]:
 
 
 @contextmanager
-def running_gunicorn(env: dict[str, str], log_path: Path) -> Iterator[Server]:
+def running_gunicorn(
+    env: dict[str, str], log_path: Path, app: str = SERVICE_APP
+) -> Iterator[Server]:
+    """gunicorn with the service's configuration, serving `app` (the service by default)."""
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(GUNICORN), "-c", "python:users_service.gunicorn_conf", "users_service.wsgi:app"],
+            [str(GUNICORN), "-c", "python:users_service.gunicorn_conf", app],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
