@@ -30,7 +30,13 @@ from users_service.users import accounts
 from users_service.users.schemas import UserCreate
 
 from services.users.tests.support.clock import FakeClock
-from services.users.tests.support.gunicorn_server import Serve, Server, running_gunicorn, server_env
+from services.users.tests.support.gunicorn_server import (
+    SERVICE_APP,
+    Serve,
+    Server,
+    running_gunicorn,
+    server_env,
+)
 from services.users.tests.support.helpers import (
     FAST_HASHING,
     PASSWORD,
@@ -298,11 +304,11 @@ def tmp_seed_file(tmp_path: Path) -> Path:
 @pytest.fixture
 def serve(app: Flask, settings: Settings, database_url: str, tmp_path: Path) -> Serve:
     """Run gunicorn against the test database, with the signing keys of `settings`; `app`
-    empties the tables afterwards."""
+    empties the tables afterwards. `serve(app="module:name")` serves another WSGI app."""
     assert settings.secret_key is not None
     assert settings.jwt_private_keys is not None
 
-    def start(**overrides: str) -> AbstractContextManager[Server]:
+    def start(app: str = SERVICE_APP, **overrides: str) -> AbstractContextManager[Server]:
         defaults = {
             "APP_ENV": "testing",
             "DATABASE_URL": database_url,
@@ -313,6 +319,6 @@ def serve(app: Flask, settings: Settings, database_url: str, tmp_path: Path) -> 
             **{k.upper(): str(v) for k, v in FAST_HASHING.items()},
         }
         env = server_env(**{**defaults, **overrides})
-        return running_gunicorn(env, tmp_path / f"gunicorn-{env['PORT']}.log")
+        return running_gunicorn(env, tmp_path / f"gunicorn-{env['PORT']}.log", app)
 
     return start
