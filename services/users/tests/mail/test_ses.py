@@ -1,13 +1,15 @@
 """SES (API v2) against a moto server: what is sent, and what a refusal does."""
 
+import os
 import secrets
 from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
-import requests
 from flask import Flask
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses import ses_backends
 
 from users_service.mail import Outbox, current_outbox
 from users_service.mail.ses import SesBackend
@@ -28,10 +30,11 @@ def ses_settings(moto_endpoint: str, fake_aws_env: None) -> dict[str, Any]:
     }
 
 
-def sent_by_moto(endpoint: str, sender: str) -> list[dict[str, Any]]:
-    """The messages moto's SES recorded from `sender` (its state API)."""
-    state = requests.get(f"{endpoint}/moto-api/data.json", timeout=10).json()
-    return [m for m in state["ses"]["Message"] if m["source"] == sender]
+def sent_by_moto(sender: str) -> list[Any]:
+    """The messages moto's SES recorded from `sender`: the moto server runs in this process,
+    and its documented way to read them is its backend's `sent_messages`."""
+    backend = ses_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_DEFAULT_REGION"]]
+    return [m for m in backend.sent_messages if m.source == sender]
 
 
 def test_a_mail_is_sent_with_its_subject_and_both_bodies(
@@ -46,10 +49,10 @@ def test_a_mail_is_sent_with_its_subject_and_both_bodies(
         "provide-client-params.sesv2.SendEmail", lambda params, **_: requests_made.append(params)
     )
     deliver(app)
-    [sent] = sent_by_moto(ses_settings["ses_endpoint_url"], ses_settings["mail_from"])
-    assert sent["destinations"] == {"ToAddresses": [MESSAGE.to]}
-    assert sent["subject"] == MESSAGE.subject
-    assert sent["body"] == MESSAGE.html  # moto keeps one body, the HTML one
+    [sent] = sent_by_moto(ses_settings["mail_from"])
+    assert sent.destinations == {"ToAddresses": [MESSAGE.to]}
+    assert sent.subject == MESSAGE.subject
+    assert sent.body == MESSAGE.html  # moto keeps one body, the HTML one
     [simple] = [made["Content"]["Simple"] for made in requests_made]
     assert simple["Body"]["Text"]["Data"] == MESSAGE.text
     assert simple["Body"]["Html"]["Data"] == MESSAGE.html
@@ -67,7 +70,8 @@ def test_an_unverified_sender_is_refused_retried_and_logged_without_the_mail(
     outbox = Outbox(make_app(), backend, limit=10, attempts=2, sleep=pauses.append)
     assert outbox.submit(lambda: MESSAGE)
     assert outbox.drain(DRAIN_SECONDS)
-    assert sent_by_moto(ses_settings["ses_endpoint_url"], settings.mail_from) == []
+    assert settings.mail_from is not None
+    assert sent_by_moto(settings.mail_from) == []
     assert pauses == [1.0]
     assert "mail via ses failed (attempt 2 of 2): MessageRejected" in caplog.text
     assert TOKEN not in caplog.text
