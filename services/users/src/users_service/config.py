@@ -249,9 +249,10 @@ class MailSettings(BaseSettings):
     def _absolute_url(cls, value: str) -> str:
         """Links are built as PUBLIC_APP_URL + "/path": no trailing slash, query or fragment."""
         parts = urlsplit(value)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
+        # `port` raises ValueError itself when out of range.
+        if parts.scheme not in {"http", "https"} or not parts.hostname or parts.port == 0:
             raise ValueError("expected an absolute http(s) URL, e.g. https://app.example.com")
-        if parts.username is not None or parts.query or parts.fragment:
+        if parts.username is not None or "?" in value or "#" in value:
             raise ValueError("expected no user, query or fragment")
         return value.rstrip("/")
 

@@ -51,6 +51,8 @@ def no_mail_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"public_app_url": "ftp://app.example.com"}, "PUBLIC_APP_URL"),
         ({"public_app_url": "https://app.example.com/?next=1"}, "PUBLIC_APP_URL"),
         ({"public_app_url": "https://app.example.com/#top"}, "PUBLIC_APP_URL"),
+        ({"public_app_url": "https://app.example.com/?"}, "PUBLIC_APP_URL"),
+        ({"public_app_url": "https://app.example.com:99999"}, "PUBLIC_APP_URL"),
         ({"public_app_url": "https://user:pw@app.example.com"}, "PUBLIC_APP_URL"),
         ({"mail_queue_max": 0}, "MAIL_QUEUE_MAX"),
         ({"mail_send_attempts": 0}, "MAIL_SEND_ATTEMPTS"),
