@@ -55,6 +55,8 @@ OUTPUTS = {
     "SecretKeySecretArn": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:key-AbCdEf",
     "JwtPrivateKeysSecretArn": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:jwt-AbCdEf",
     "JwtIssuer": "https://users.example.com",
+    "MailFrom": "Users <no-reply@example.com>",
+    "PublicAppUrl": "https://app.example.com",
     "ErrorsAlarmName": f"{FAMILY}-5xx",
     "LatencyAlarmName": f"{FAMILY}-latency-p99",
 }

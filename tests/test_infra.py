@@ -212,11 +212,23 @@ def test_database_is_protected_and_gives_two_verified_tls_urls() -> None:
     )
 
 
-def test_execution_role_reads_exactly_the_four_secrets_and_task_role_nothing() -> None:
+def test_execution_role_reads_exactly_the_four_secrets_and_task_role_only_sends_mail() -> None:
     [policy] = properties(SERVICE, "ExecutionRole")["Policies"]
     [statement] = policy["PolicyDocument"]["Statement"]
     assert statement["Resource"] == [imported("database", key) for key in SECRET_OUTPUTS]
-    assert not {"Policies", "ManagedPolicyArns"} & set(properties(SERVICE, "TaskRole"))
+    task_role = properties(SERVICE, "TaskRole")
+    assert "ManagedPolicyArns" not in task_role
+    [policy] = task_role["Policies"]
+    assert policy["PolicyDocument"]["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Action": "ses:SendEmail",
+            "Resource": {
+                "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}"
+                ":identity/${MailIdentity}"
+            },
+        }
+    ]
 
 
 def test_the_service_stack_declares_neither_the_ecs_service_nor_a_task_definition() -> None:

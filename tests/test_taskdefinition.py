@@ -6,11 +6,15 @@ from pathlib import Path
 from typing import Any
 
 import botocore.session
+import pytest
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 from botocore.validate import ParamValidator
 from ecs_deploy.render import PLACEHOLDER, render
 
+from users_service.auth import rsa_keys
 from users_service.config import Settings
+from users_service.mail.backends import build_backend
+from users_service.mail.ses import SesBackend
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = json.loads((ROOT / "ecs_taskdefinition.json").read_text())
@@ -24,6 +28,8 @@ EXPECTED_PLACEHOLDERS = {
     "SecretKeySecretArn",
     "JwtPrivateKeysSecretArn",
     "JwtIssuer",
+    "MailFrom",
+    "PublicAppUrl",
     "LogGroupName",
     "Region",
 }
@@ -34,11 +40,11 @@ SAMPLES = {
     "Region": "eu-west-1",
     "LogGroupName": "/ecs/users-staging",
     "JwtIssuer": "https://users.example.com",
-    **{
-        name: f"arn:aws:iam::123456789012:role/{name}"
-        for name in EXPECTED_PLACEHOLDERS
-        - {"IMAGE", "Family", "Region", "LogGroupName", "JwtIssuer"}
-    },
+    "MailFrom": "Users <no-reply@example.com>",
+    "PublicAppUrl": "https://app.example.com",
+}
+SAMPLES |= {
+    name: f"arn:aws:iam::123456789012:role/{name}" for name in EXPECTED_PLACEHOLDERS - set(SAMPLES)
 }
 
 
@@ -134,11 +140,34 @@ def test_required_settings_come_from_secrets_never_plain_environment() -> None:
     assert environment["APP_ENV"] == "production"
     for name, value in environment.items():
         assert not re.search(r"(?i)password|secret|key", name), name
-        assert "://" not in value
+        assert "://" not in value or name == "PUBLIC_APP_URL"  # a URL, never a credential
+
+
+def test_environment_and_secrets_make_a_valid_production_configuration(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the service builds at start: the settings from the rendered environment with
+    sample secrets, and the SES client (production refuses the console backend), whose
+    region the task definition names."""
+    (users,) = rendered()["containerDefinitions"]
+    environment = {e["name"].lower(): e["value"] for e in users["environment"]}
+    monkeypatch.setenv("AWS_DEFAULT_REGION", environment.pop("aws_default_region"))
+    secrets = {
+        "database_url": "postgresql://users:pw@db.internal:5432/users",
+        "jwt_private_keys": rsa_keys.generate_pem(),
+        "secret_key": "s" * 48,
+    }
+    assert {s["name"].lower() for s in users["secrets"]} == set(secrets)
+    settings = Settings(_env_file=None, **environment, **secrets)  # type: ignore[call-arg]
+    assert (settings.app_env, settings.mail_backend) == ("production", "ses")
+    backend = build_backend(settings)
+    assert isinstance(backend, SesBackend)
+    assert backend.client.meta.region_name == SAMPLES["Region"]
 
 
 def test_environment_names_are_settings_of_the_service() -> None:
-    settings = {name.upper() for name in Settings.model_fields}
+    """And the region, for boto3 (SES): the ECS agent on EC2 instances may not set it."""
+    settings = {name.upper() for name in Settings.model_fields} | {"AWS_DEFAULT_REGION"}
     assert {e["name"] for e in container()["environment"]} <= settings
 
 

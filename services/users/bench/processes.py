@@ -56,6 +56,11 @@ def production_env(database_url: str, overrides: Mapping[str, str]) -> dict[str,
         "SECRET_KEY": secrets.token_urlsafe(36),  # 48 characters
         "JWT_PRIVATE_KEYS": rsa_keys.generate_pem(),  # tokens are RS256, as deployed
         "DATABASE_URL": database_url,
+        # Production refuses to log mail instead of sending it; the benchmark sends none.
+        "MAIL_BACKEND": "smtp",
+        "SMTP_HOST": "127.0.0.1",
+        "MAIL_FROM": "no-reply@example.com",
+        "PUBLIC_APP_URL": "https://app.example.com",
         "PYTHONPATH": str(Path(__file__).resolve().parent.parent),  # for the bench.* apps
         **overrides,
     }

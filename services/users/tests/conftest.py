@@ -30,7 +30,13 @@ from users_service.users import accounts
 from users_service.users.schemas import UserCreate
 
 from services.users.tests.support.clock import FakeClock
-from services.users.tests.support.gunicorn_server import Serve, Server, running_gunicorn, server_env
+from services.users.tests.support.gunicorn_server import (
+    SERVICE_APP,
+    Serve,
+    Server,
+    running_gunicorn,
+    server_env,
+)
 from services.users.tests.support.helpers import (
     FAST_HASHING,
     PASSWORD,
@@ -300,11 +306,13 @@ def tmp_seed_file(tmp_path: Path) -> Path:
 def serve(app: Flask, settings: Settings, database_url: str, tmp_path: Path) -> Serve:
     """Run gunicorn against the test database, with the signing keys of `settings`; `app`
     empties the tables afterwards. Its stdout and stderr go to one file, or to two with
-    `stderr_apart=True`."""
+    `stderr_apart=True`; `serve(app="module:name")` serves another WSGI app."""
     assert settings.secret_key is not None
     assert settings.jwt_private_keys is not None
 
-    def start(*, stderr_apart: bool = False, **overrides: str) -> AbstractContextManager[Server]:
+    def start(
+        app: str = SERVICE_APP, *, stderr_apart: bool = False, **overrides: str
+    ) -> AbstractContextManager[Server]:
         defaults = {
             "APP_ENV": "testing",
             "DATABASE_URL": database_url,
@@ -316,6 +324,7 @@ def serve(app: Flask, settings: Settings, database_url: str, tmp_path: Path) -> 
         }
         env = server_env(**{**defaults, **overrides})
         log = tmp_path / f"gunicorn-{env['PORT']}.log"
-        return running_gunicorn(env, log, log.with_suffix(".stderr") if stderr_apart else None)
+        stderr = log.with_suffix(".stderr") if stderr_apart else None
+        return running_gunicorn(env, log, stderr, app)
 
     return start

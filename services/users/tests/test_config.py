@@ -17,7 +17,7 @@ from users_service.auth import rsa_keys
 from users_service.auth.signing_key import KEY_FILE_NAME, resolve_signing_key
 from users_service.config import ConfigError, Settings, load_settings, normalize_database_url
 
-from services.users.tests.support.helpers import FAST_HASHING
+from services.users.tests.support.helpers import FAST_HASHING, PRODUCTION_MAIL, as_environment
 
 A_PEM_KEY = rsa_keys.generate_pem()
 STRONG_SECRET = "x7Qp2Lr9Vb4Nc8Wd1Ke6Mf3Hg5Js0Ta-Yu2Io7Pz9Aq4Sw1Z"  # 48 characters
@@ -41,6 +41,7 @@ def _production(monkeypatch: pytest.MonkeyPatch, **env: str | None) -> None:
         "SECRET_KEY": STRONG_SECRET,
         "JWT_PRIVATE_KEYS": A_PEM_KEY,
         "DATABASE_URL": PG_URL,
+        **as_environment(PRODUCTION_MAIL),
         **env,
     }
     for name, value in values.items():
@@ -110,6 +111,7 @@ def test_production_refuses_unsafe_keyword_arguments(overrides: dict[str, Any]) 
         "secret_key": STRONG_SECRET,
         "jwt_private_keys": A_PEM_KEY,
         "database_url": PG_URL,
+        **PRODUCTION_MAIL,
         **overrides,
     }
     with pytest.raises(ConfigError):
@@ -184,6 +186,7 @@ def test_production_accepts_keyword_arguments() -> None:
         jwt_private_keys=A_PEM_KEY,
         secret_key=STRONG_SECRET,
         database_url=PG_URL,
+        **PRODUCTION_MAIL,
     )
     assert settings.app_env == "production"
 
@@ -301,8 +304,8 @@ def test_weak_argon2_parameters_allowed_in_testing() -> None:
 
 
 def test_secrets_are_not_in_repr_or_str() -> None:
-    """repr() and str() of the settings never show the signing keys, DB password or admin
-    password."""
+    """repr() and str() of the settings never show the signing keys, DB password, admin
+    password or SMTP password."""
     settings = load_settings(
         app_env="production",
         secret_key=STRONG_SECRET,
@@ -311,8 +314,12 @@ def test_secrets_are_not_in_repr_or_str() -> None:
         admin_username="root",
         admin_email="root@example.com",
         admin_password="admin-password-123",
+        **PRODUCTION_MAIL,
+        smtp_username="relay-user",
+        smtp_password="smtp-password-456",
     )
     for shown in (repr(settings), str(settings)):
+        assert "smtp-password-456" not in shown
         assert STRONG_SECRET not in shown
         assert not _shows_part_of(shown, A_PEM_KEY.split("-----")[2].strip())
         assert "s3cr3t-db-pw" not in shown

@@ -3,7 +3,7 @@
 from flask import Flask, Response, jsonify
 from flask_cors import CORS
 
-from users_service import config
+from users_service import config, mail
 from users_service.auth import passwords, session_routes, signing_key, well_known
 from users_service.auth import routes as auth_routes
 from users_service.cli import register_commands
@@ -74,7 +74,7 @@ def register_extensions(app: Flask, settings: Settings) -> None:
 def register_services(app: Flask, settings: Settings) -> None:
     """What requests need besides the database, built once per app; each part of the service
     keeps its own and reads it back with its `current_...()`."""
-    for part in (config, passwords, signing_key, storage, seed_store):
+    for part in (config, passwords, signing_key, storage, seed_store, mail):
         part.init_app(app, settings)
 
 

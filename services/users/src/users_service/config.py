@@ -3,10 +3,13 @@
 import logging
 import os
 import re
-from ipaddress import IPv4Network, IPv6Network
+from email.utils import formataddr, getaddresses
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from pathlib import Path
 from typing import Annotated, Any, Literal, NamedTuple, Self
+from urllib.parse import urlsplit
 
+from email_validator import validate_email
 from flask import Flask, current_app
 from pydantic import (
     BeforeValidator,
@@ -211,6 +214,82 @@ class FileSettings(BaseSettings):
     s3_endpoint_url: str | None = Field(None, pattern=r"^https?://")
 
 
+class MailSettings(BaseSettings):
+    """Outgoing mail: how it is sent, from whom, where its links point, and each worker's
+    outbox (docs/mail.md)."""
+
+    mail_backend: Literal["console", "smtp", "ses"] = "console"
+    mail_from: str | None = None
+    # The address of the app users open: links in mail are built on it.
+    public_app_url: str = "http://127.0.0.1:5000"
+    smtp_host: str | None = None
+    # Unset: the standard port of SMTP_SECURITY (mail/smtp.py).
+    smtp_port: int | None = Field(None, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    # Only for SES-compatible servers (moto); region and credentials are boto3's own.
+    ses_endpoint_url: str | None = Field(None, pattern=r"^https?://")
+    # Mail waiting or being sent in one worker process: what a flood of requests can queue.
+    mail_queue_max: int = Field(100, ge=1, le=10_000)
+    mail_send_attempts: int = Field(3, ge=1, le=10)
+
+    @field_validator("mail_from")
+    @classmethod
+    def _one_sender(cls, value: str | None) -> str | None:
+        """`address` or `Name <address>`, written back as a header value."""
+        if value is None:
+            return None
+        found = getaddresses([value])
+        if "\r" in value or "\n" in value or len(found) != 1:
+            raise ValueError("expected one address, e.g. Users <no-reply@example.com>")
+        name, address = found[0]
+        validate_email(address, check_deliverability=False)
+        return formataddr((name, address))
+
+    @field_validator("public_app_url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        """Links are built as PUBLIC_APP_URL + "/path": no trailing slash, query or fragment."""
+        parts = urlsplit(value)
+        # `port` raises ValueError itself when out of range.
+        if parts.scheme not in {"http", "https"} or not parts.hostname or parts.port == 0:
+            raise ValueError("expected an absolute http(s) URL, e.g. https://app.example.com")
+        if parts.username is not None or "?" in value or "#" in value:
+            raise ValueError("expected no user, query or fragment")
+        return value.rstrip("/")
+
+    def _check_mail(self) -> None:
+        if self.mail_backend != "console" and self.mail_from is None:
+            raise ValueError(f"MAIL_BACKEND={self.mail_backend} needs MAIL_FROM")
+        if self.mail_backend == "smtp" and not self.smtp_host:
+            raise ValueError("MAIL_BACKEND=smtp needs SMTP_HOST")
+        if (self.smtp_username is None) != (self.smtp_password is None):
+            raise ValueError("SMTP_USERNAME and SMTP_PASSWORD go together")
+
+    def _require_production_mail(self) -> None:
+        if self.mail_backend == "console":
+            raise ValueError(
+                "production needs MAIL_BACKEND=smtp or ses: the console backend sends nothing"
+            )
+        # Links in mail carry one-time tokens: over https only, but to this machine.
+        url = urlsplit(self.public_app_url)
+        if "public_app_url" not in self.model_fields_set or (
+            url.scheme != "https" and not _is_loopback(url.hostname or "")
+        ):
+            raise ValueError("production needs PUBLIC_APP_URL, an https URL")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class Settings(
     DatabaseSettings,
     TokenSettings,
@@ -220,6 +299,7 @@ class Settings(
     HttpSettings,
     ServingSettings,
     FileSettings,
+    MailSettings,
 ):
     """Every setting of the service; each field is read from the upper-case variable of its name."""
 
@@ -249,6 +329,7 @@ class Settings(
                 name = kind.upper()
                 raise ValueError(f"{name}_PAGE_SIZE must not exceed {name}_MAX_PAGE_SIZE")
         self._check_file_storage()
+        self._check_mail()
         if self.app_env != "testing":
             self._require_owasp_hashing()
         if self.app_env == "production":
@@ -277,6 +358,7 @@ class Settings(
         url = self.database_url.get_secret_value() if self.database_url else ""
         if not url or url.startswith("sqlite"):
             raise ValueError("production needs DATABASE_URL pointing at PostgreSQL")
+        self._require_production_mail()
 
     def _require_strong_secret_key(self) -> None:
         secret = self.secret_key.get_secret_value() if self.secret_key else ""

@@ -39,6 +39,8 @@ forwarded_allow_ips = ""
 # No runtime control socket: it would be a writable path in $HOME, unwanted in containers.
 control_socket_disable = True
 _created_seed_file: list[Path] = []
+# How long an exiting worker keeps sending the mail it has queued (within the graceful time).
+MAIL_DRAIN_SECONDS = 5.0
 
 
 def on_starting(server: Any) -> None:
@@ -55,6 +57,17 @@ def post_fork(server: Any, worker: Any) -> None:
     from psycogreen.gevent import patch_psycopg
 
     patch_psycopg()
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """Send what the worker's outbox holds before the process ends (best effort: mail still
+    queued after MAIL_DRAIN_SECONDS is lost, as it is when a worker is killed)."""
+    from users_service.mail import EXTENSION_KEY
+
+    app = getattr(worker, "wsgi", None)  # None in the master, which also calls this hook
+    outbox = getattr(app, "extensions", {}).get(EXTENSION_KEY)
+    if outbox is not None and not outbox.drain(MAIL_DRAIN_SECONDS):
+        server.log.warning("worker exit: mail still queued after %g s is lost", MAIL_DRAIN_SECONDS)
 
 
 def on_exit(server: Any) -> None:

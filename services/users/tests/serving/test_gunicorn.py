@@ -21,6 +21,7 @@ from services.users.tests.support.gunicorn_server import GUNICORN, Serve, Server
 from services.users.tests.support.helpers import (
     PASSWORD,
     PRODUCTION_HASHING,
+    PRODUCTION_MAIL,
     as_environment,
     bearer,
     register_body,
@@ -29,6 +30,10 @@ from services.users.tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.serving
 PRODUCTION_HASHING_ENV = as_environment(PRODUCTION_HASHING)
+# Production's mail settings, with a password that must not appear in the output either.
+PRODUCTION_MAIL_ENV = as_environment(
+    {**PRODUCTION_MAIL, "smtp_username": "relay-user", "smtp_password": "smtp-" + "y" * 40}
+)
 
 MAX_SEED_BATCHES = 20
 
@@ -277,7 +282,9 @@ def test_production_does_not_log_its_secrets(
 ) -> None:
     """A production start-up with real secrets: none appears in the server's output."""
     secret = "s3cr3t-" + "x" * 40
-    with serve(APP_ENV="production", SECRET_KEY=secret, **PRODUCTION_HASHING_ENV) as server:
+    with serve(
+        APP_ENV="production", SECRET_KEY=secret, **PRODUCTION_HASHING_ENV, **PRODUCTION_MAIL_ENV
+    ) as server:
         requests.get(f"{server.base_url}/users", timeout=5)
         requests.get(
             f"{server.base_url}/auth/status", headers={"Authorization": "Bearer x"}, timeout=5
@@ -285,6 +292,7 @@ def test_production_does_not_log_its_secrets(
         output = server.log_path.read_text()
     assert "Listening at" in output
     assert secret not in output
+    assert PRODUCTION_MAIL_ENV["SMTP_PASSWORD"] not in output
     assert (urlsplit(database_url).password or secret) not in output
     assert settings.jwt_private_keys is not None
     assert settings.jwt_private_keys.get_secret_value()[200:260] not in output

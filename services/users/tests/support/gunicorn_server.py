@@ -18,6 +18,7 @@ from services.users.tests.support.security_events import json_lines
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 START_TIMEOUT_SECONDS = 20
+SERVICE_APP = "users_service.wsgi:app"
 
 
 @dataclass
@@ -45,13 +46,18 @@ def server_env(**overrides: str) -> dict[str, str]:
 
 @contextmanager
 def running_gunicorn(
-    env: dict[str, str], log_path: Path, stderr_path: Path | None = None
+    env: dict[str, str],
+    log_path: Path,
+    stderr_path: Path | None = None,
+    app: str = SERVICE_APP,
 ) -> Iterator[Server]:
+    """gunicorn with the service's configuration, serving `app` (the service by default);
+    stderr goes to the log, or to `stderr_path` when given."""
     with ExitStack() as files:
         log = files.enter_context(log_path.open("wb"))
         errors = files.enter_context(stderr_path.open("wb")) if stderr_path else subprocess.STDOUT
         process = subprocess.Popen(
-            [str(GUNICORN), "-c", "python:users_service.gunicorn_conf", "users_service.wsgi:app"],
+            [str(GUNICORN), "-c", "python:users_service.gunicorn_conf", app],
             env=env,
             stdout=log,
             stderr=errors,

@@ -22,6 +22,16 @@ FAST_HASHING = {"argon2_time_cost": 1, "argon2_memory_kib": 8, "argon2_paralleli
 PRODUCTION_HASHING = {name: Settings.model_fields[name].default for name in FAST_HASHING}
 
 
+# Production refuses the console backend: an SMTP server that no test sends mail to.
+PRODUCTION_MAIL = {
+    "mail_backend": "smtp",
+    "smtp_host": "127.0.0.1",
+    "smtp_port": 1,
+    "mail_from": "Users <no-reply@example.com>",
+    "public_app_url": "https://app.example.com",
+}
+
+
 def as_environment(settings: dict[str, Any]) -> dict[str, str]:
     """Settings as the variables a server process reads."""
     return {name.upper(): str(value) for name, value in settings.items()}

@@ -1,0 +1,45 @@
+"""Mail through Amazon SES (API v2): region and credentials from boto3's own chain."""
+
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from users_service.config import Settings
+from users_service.mail.message import Message
+
+# Bounded like the S3 client; no retries of botocore's own: MAIL_SEND_ATTEMPTS is the one count.
+CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"total_max_attempts": 1})
+UTF8 = "UTF-8"
+
+
+class SesBackend:
+    name = "ses"
+
+    def __init__(self, client: Any, sender: str) -> None:
+        self.client, self.sender = client, sender
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "SesBackend":
+        if not settings.mail_from:
+            raise ValueError("SES needs MAIL_FROM")  # Settings refuses this already
+        # A session of its own, as for S3: AWS_* variables or the ECS task role, read now.
+        client = boto3.session.Session().client(
+            "sesv2", endpoint_url=settings.ses_endpoint_url, config=CLIENT_CONFIG
+        )
+        return cls(client, settings.mail_from)
+
+    def send(self, message: Message) -> None:
+        self.client.send_email(
+            FromEmailAddress=self.sender,
+            Destination={"ToAddresses": [message.to]},
+            Content={
+                "Simple": {
+                    "Subject": {"Data": message.subject, "Charset": UTF8},
+                    "Body": {
+                        "Text": {"Data": message.text, "Charset": UTF8},
+                        "Html": {"Data": message.html, "Charset": UTF8},
+                    },
+                }
+            },
+        )
