@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from users_service.auth import sessions
+from users_service.auth import session_routes, sessions
 from users_service.auth.passwords import current_hasher
 from users_service.auth.routes import signer
 from users_service.models import User
@@ -144,18 +144,29 @@ def test_logout_and_a_replayed_refresh_token_end_the_session(
     assert [entry["id"] for entry in listed(client, watcher["auth_token"])] == [session_id(watcher)]
 
 
-def test_a_login_beyond_the_cap_ends_the_oldest_session(
+def test_the_list_is_bounded_and_says_when_there_is_more(
     client: FlaskClient, user: User, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sessions, "MAX_SESSIONS_PER_USER", 3)
+    """Logins never end other sessions; the reply lists the newest and says there are more."""
+    monkeypatch.setattr(session_routes, "SESSIONS_LISTED", 3)
     pairs = []
     fake_clock.advance(seconds=-4)
     for _ in range(4):
         pairs.append(login_pair(client, user))
         fake_clock.advance(seconds=1)
-    assert_pair_dead(client, pairs[0])
-    found = listed(client, pairs[3]["auth_token"])
-    assert [entry["id"] for entry in found] == [session_id(pair) for pair in pairs[:0:-1]]
+    reply = client.get("/auth/sessions", headers=bearer(pairs[3]["auth_token"])).get_json()
+    assert [entry["id"] for entry in reply["data"]["sessions"]] == [
+        session_id(pair) for pair in pairs[:0:-1]
+    ]
+    assert reply["data"]["more"] is True
+    assert status_code(client, pairs[0]["auth_token"]) == 200  # the oldest still works
+    client.delete(f"/auth/sessions/{session_id(pairs[0])}", headers=bearer(pairs[3]["auth_token"]))
+    assert (
+        client.get("/auth/sessions", headers=bearer(pairs[3]["auth_token"])).get_json()["data"][
+            "more"
+        ]
+        is False
+    )
 
 
 def test_expired_sessions_are_not_listed(

@@ -43,6 +43,7 @@ class SessionView(Reply):
 
 class SessionList(Reply):
     sessions: list[SessionView]
+    more: bool = Field(description="Whether older live sessions exist beyond those listed.")
 
 
 class SessionsReply(Reply):

@@ -29,6 +29,8 @@ from users_service.web.wire import Message, parse_body, reply
 
 bp = Blueprint("sessions", __name__, url_prefix="/auth")
 NO_SUCH_SESSION = "Session does not exist."
+# A reply's bound: an account that logs in in a loop keeps its sessions, but lists the newest.
+SESSIONS_LISTED = 100
 WRONG_CURRENT_PASSWORD = error_reply("The current password is wrong.", WRONG_PASSWORD)
 SESSION_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -37,11 +39,12 @@ SESSION_ID = re.compile(r"[0-9a-f]{32}")
 @documented("List sessions", replies={200: SessionsReply})
 @login_required
 def list_sessions() -> tuple[Response, int]:
-    """The caller's live sessions, newest first: one per login not yet ended or expired."""
+    """The caller's live sessions, newest first: one per login not yet ended or expired. The
+    newest 100 are listed; `more` tells whether there are older ones."""
     user, family = current_user(), current_claims().family
-    rows = LoginSession.live_of(db.reads, user.id, user.session_generation)
-    views = [_view(row, current=row.id == family) for row in rows]
-    return reply(SessionsReply(data=SessionList(sessions=views)))
+    rows = LoginSession.live_of(db.reads, user.id, user.session_generation, SESSIONS_LISTED + 1)
+    views = [_view(row, current=row.id == family) for row in rows[:SESSIONS_LISTED]]
+    return reply(SessionsReply(data=SessionList(sessions=views, more=len(rows) > SESSIONS_LISTED)))
 
 
 def _view(row: LoginSession, current: bool) -> SessionView:

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,9 +25,6 @@ from users_service.auth.tokens import (
 from users_service.config import Settings
 from users_service.models import LoginSession, RefreshToken, RevokedToken, User, clock
 from users_service.models.login_session import ADDRESS_MAX, USER_AGENT_MAX
-
-# A user's live sessions are listed whole: a login beyond this many ends the oldest.
-MAX_SESSIONS_PER_USER = 100
 
 
 class TokenReusedError(TokenError):
@@ -85,7 +82,6 @@ def start(session: Session, signer: Signer, user: User, origin: Origin) -> Token
     )
     try:
         session.add(login)
-        _end_beyond_cap(session, signer, user.id)
         return _issue(session, signer, user, login)
     except IntegrityError as error:  # the user's row went: the foreign keys refuse the session
         session.rollback()
@@ -198,17 +194,6 @@ def _issue(session: Session, signer: Signer, user: User, login: LoginSession) ->
         generation=login.generation,
     )
     return TokenPair(access, refresh, login.id)
-
-
-def _end_beyond_cap(session: Session, signer: Signer, user_id: int) -> None:
-    oldest = session.scalars(
-        select(LoginSession.id)
-        .where(LoginSession.user_id == user_id)
-        .order_by(LoginSession.created_at.desc(), LoginSession.id)
-        .offset(MAX_SESSIONS_PER_USER)
-    ).all()
-    for session_id in oldest:
-        end_session(session, signer, user_id, session_id)
 
 
 def _clip(text: str | None, limit: int) -> str | None:

@@ -37,8 +37,10 @@ class LoginSession(Expiring, Base):
     __table_args__ = (Index("ix_sessions_user_id_created_at", user_id, created_at),)
 
     @classmethod
-    def live_of(cls, session: Session, user_id: int, generation: int) -> list["LoginSession"]:
-        """The user's live sessions, newest first."""
+    def live_of(
+        cls, session: Session, user_id: int, generation: int, limit: int
+    ) -> list["LoginSession"]:
+        """The user's newest `limit` live sessions, newest first."""
         query = (
             select(cls)
             .where(
@@ -47,6 +49,7 @@ class LoginSession(Expiring, Base):
                 cls.expires_at > clock.now(),
             )
             .order_by(cls.created_at.desc(), cls.id)
+            .limit(limit)
         )
         return list(session.scalars(query))
 
