@@ -4,7 +4,7 @@ from flask import Flask, Response, jsonify
 from flask_cors import CORS
 
 from users_service import config, mail
-from users_service.auth import passwords, session_routes, signing_key, well_known
+from users_service.auth import mail_routes, passwords, session_routes, signing_key, well_known
 from users_service.auth import routes as auth_routes
 from users_service.cli import register_commands
 from users_service.config import Settings, load_settings
@@ -83,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
         health,
         auth_routes,
         session_routes,
+        mail_routes,
         well_known,
         account_routes,
         users_routes,

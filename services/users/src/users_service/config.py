@@ -130,6 +130,17 @@ class PasswordSettings(BaseSettings):
     hash_threads: int = Field(1, ge=1, le=16)
 
 
+class AccountMailSettings(BaseSettings):
+    """What the service mails to accounts: password-reset links and address verification
+    (docs/mail.md says how mail is sent)."""
+
+    password_reset_ttl_seconds: int = Field(1800, ge=60, le=86400)
+    # off: the contract's behaviour; optional: mail a link, show `email_verified`;
+    # required: as optional, and an unverified address cannot log in.
+    email_verification: Literal["off", "optional", "required"] = "off"
+    email_verification_ttl_seconds: int = Field(86400, ge=60, le=7 * 86400)
+
+
 class RateSettings(BaseSettings):
     """Budgets of login, register, refresh and uploads, per client address and per account."""
 
@@ -148,6 +159,12 @@ class RateSettings(BaseSettings):
     # Changes confirmed with the password (password change, account update and deletion).
     rate_limit_password_per_ip: RateSetting = Rate(30, 60)
     rate_limit_password_per_account: RateSetting = Rate(10, 3600)
+    # Mail sent on request: password-reset links (per address, per email asked about) and
+    # new verification links (per address, per user).
+    rate_limit_password_reset_per_ip: RateSetting = Rate(10, 3600)
+    rate_limit_password_reset_per_account: RateSetting = Rate(3, 3600)
+    rate_limit_verify_email_per_ip: RateSetting = Rate(10, 3600)
+    rate_limit_verify_email_per_account: RateSetting = Rate(3, 3600)
 
     def rate(self, action: str, scope: Literal["ip", "account"]) -> Rate:
         """`RATE_LIMIT_<ACTION>_PER_<SCOPE>` of login, register or refresh."""
@@ -300,6 +317,7 @@ class Settings(
     ServingSettings,
     FileSettings,
     MailSettings,
+    AccountMailSettings,
 ):
     """Every setting of the service; each field is read from the upper-case variable of its name."""
 

@@ -28,6 +28,7 @@ from schemathesis.specs.openapi.checks import missing_required_header, positive_
 from sqlalchemy import update
 
 from users_service.app import create_app
+from users_service.auth import mail_routes
 from users_service.auth import routes as auth
 from users_service.auth.guards import NO_TOKEN
 from users_service.auth.signing_key import current_token_keys
@@ -203,12 +204,14 @@ def missing_token_is_403(
 
 
 # Valid data the service may still refuse, each for a reason the schema cannot carry:
-# a taken username or email (the contract's 400 where HTTP would say 409), and a cursor
-# that is well formed but was not issued by the service (it is opaque).
+# a taken username or email (the contract's 400 where HTTP would say 409), a cursor that is
+# well formed but was not issued by the service (it is opaque), and a mailed link's token
+# that is well formed but unknown (a random one always is).
 REFUSALS_OF_VALID_DATA = {
     auth.USER_EXISTS,
     *users.DUPLICATE_MESSAGES.values(),
     NOT_A_CURSOR,
+    mail_routes.LINK_REFUSED,
 }
 
 

@@ -1,11 +1,12 @@
 """Register, log in, refresh, log out and token status (the reference's /auth routes,
 plus refresh tokens)."""
 
+from contextlib import suppress
 from typing import Any
 
 from flask import Blueprint, Response, request
 
-from users_service.auth import sessions
+from users_service.auth import mailed_tokens, sessions
 from users_service.auth.guards import (
     EXPIRED_TOKEN,
     INVALID_TOKEN,
@@ -26,7 +27,7 @@ from users_service.meta.openapi.standard import RATE_LIMITED, error_reply
 from users_service.models import User
 from users_service.models.database import db
 from users_service.users import accounts, identities
-from users_service.users.schemas import UserCreate, UserPrivate, UserPrivateReply
+from users_service.users.schemas import UserCreate, UserPrivateReply
 from users_service.web.errors import ApiError
 from users_service.web.security_log import Event, security_event
 from users_service.web.wire import Message, parse_body, reply
@@ -34,6 +35,7 @@ from users_service.web.wire import Message, parse_body, reply
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 USER_EXISTS = "Sorry. That user already exists."
 NO_SUCH_USER = "User does not exist."
+NOT_VERIFIED = "The email address is not verified: follow the link mailed to it."
 REFRESH_REFUSED = error_reply(
     "The refresh token is unknown, expired, revoked or already spent (a spent token "
     "presented again revokes its whole session).",
@@ -50,6 +52,19 @@ def token_pair_replies(code: int, refusal_code: int, refusal: ReplyDoc) -> dict[
 
 def signer() -> Signer:
     return Signer(current_settings(), current_token_keys())
+
+
+def refuse_unverified(user: User) -> None:
+    """With EMAIL_VERIFICATION=required, an unverified address cannot log in: the login is
+    refused with a 403 (its password was right, so this tells nothing to a guesser), and a
+    new link is mailed unless the user's budget of links is spent."""
+    if current_settings().email_verification != "required" or user.email_verified:
+        return
+    db.session.commit()  # the login's own writes (where it came from) are kept
+    with suppress(ApiError):  # over budget: the links already mailed must do
+        limit_request("verify_email", str(user.id))
+        mailed_tokens.mail_verification_link(user.id)
+    raise ApiError(403, NOT_VERIFIED)
 
 
 def start_session(user: User) -> TokenPair:
@@ -92,6 +107,8 @@ def register() -> tuple[Response, int]:
         user = accounts.create_user(db.session, current_hasher(), **data.model_dump())
     except accounts.DuplicateUserError as error:
         raise ApiError(400, USER_EXISTS) from error
+    if current_settings().email_verification != "off":
+        mailed_tokens.mail_verification_link(user.id)
     return pair_reply("Successfully registered.", start_session(user), 201)
 
 
@@ -99,12 +116,15 @@ def register() -> tuple[Response, int]:
 @documented(
     "Log in",
     body=Login,
-    replies=token_pair_replies(200, 404, error_reply("Wrong email or password.", NO_SUCH_USER)),
+    replies=token_pair_replies(200, 404, error_reply("Wrong email or password.", NO_SUCH_USER))
+    | {403: error_reply("EMAIL_VERIFICATION=required, and the address is not.", NOT_VERIFIED)},
 )
 def login() -> tuple[Response, int]:
     """Exchange email and password for an access token and a refresh token.
 
     An unknown email, a wrong password and an inactive account all answer the same 404.
+    With EMAIL_VERIFICATION=required, the right password for an unverified address answers
+    403, and a new link is mailed (within the user's budget of links).
     Limited per client address (every attempt), and in failed attempts per email from this
     address and per email from all addresses but the one it last logged in from."""
     credentials = parse_body(Login)
@@ -118,6 +138,7 @@ def login() -> tuple[Response, int]:
         security_event(Event.LOGIN_FAILED, account.id if account else None)
         raise ApiError(404, NO_SUCH_USER)
     accounts.record_login(user, limits.address)
+    refuse_unverified(user)
     pair = start_session(user)
     security_event(Event.LOGIN_SUCCEEDED, user.id)
     return pair_reply("Successfully logged in.", pair)
@@ -161,4 +182,4 @@ def logout() -> tuple[Response, int]:
 @login_required
 def status() -> tuple[Response, int]:
     """The account the presented token belongs to."""
-    return reply(UserPrivateReply(data=UserPrivate.model_validate(current_user())))
+    return reply(UserPrivateReply.of(current_user()))

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictStr, StringConstraints
 
+from users_service.models.user import EMAIL_MAX
 from users_service.users.schemas import NewPassword
 from users_service.web.wire import HttpDate, Message, Reply, RequestModel
 
@@ -20,6 +21,32 @@ class TokenRefresh(RequestModel):
     """POST /auth/refresh"""
 
     refresh_token: Annotated[StrictStr, StringConstraints(min_length=1, max_length=512)]
+
+
+MailedToken = Annotated[
+    StrictStr,
+    StringConstraints(min_length=1, max_length=128),
+    Field(description="The `token` of the link's query string."),
+]
+
+
+class PasswordResetRequest(RequestModel):
+    """POST /auth/password-reset"""
+
+    email: Annotated[StrictStr, StringConstraints(max_length=EMAIL_MAX)]
+
+
+class PasswordReset(RequestModel):
+    """POST /auth/password-reset/confirm; validated with the settings as context."""
+
+    token: MailedToken
+    new_password: NewPassword
+
+
+class EmailVerification(RequestModel):
+    """POST /auth/verify-email"""
+
+    token: MailedToken
 
 
 class PasswordChange(RequestModel):

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, Response
 
+from users_service.auth import mailed_tokens
 from users_service.auth.guards import WRONG_PASSWORD, confirm_password, current_user, login_required
 from users_service.config import current_settings
 from users_service.files.storage import current_storage
@@ -13,7 +14,6 @@ from users_service.users.routes import DUPLICATE_MESSAGES, LAST_ADMIN, LAST_ADMI
 from users_service.users.schemas import (
     AccountDeletion,
     AccountUpdate,
-    UserPrivate,
     UserPrivateReply,
 )
 from users_service.web.errors import ApiError
@@ -29,7 +29,7 @@ PASSWORD_REFUSED = error_reply("The password is wrong.", WRONG_PASSWORD)
 @login_required
 def get_account() -> tuple[Response, int]:
     """The caller's account (as /auth/status shows it)."""
-    return reply(UserPrivateReply(data=UserPrivate.model_validate(current_user())))
+    return reply(UserPrivateReply.of(current_user()))
 
 
 @bp.patch("")
@@ -45,15 +45,19 @@ def get_account() -> tuple[Response, int]:
 @login_required
 def update_account() -> tuple[Response, int]:
     """Change the username and/or the email, confirmed with `current_password`; the rules of
-    registration apply. Limited per client address and per user."""
+    registration apply. A new email is unverified; with EMAIL_VERIFICATION on, a link is
+    mailed to it. Limited per client address and per user."""
     change = parse_body(AccountUpdate, status="fail", context=current_settings())
     user = confirm_password(change.current_password, "fail")
+    old_email = user.email
     try:
         accounts.update_identity(db.session, user, username=change.username, email=change.email)
     except accounts.DuplicateUserError as error:
         raise ApiError(400, DUPLICATE_MESSAGES[error.field], "fail") from error
+    if user.email != old_email and current_settings().email_verification != "off":
+        mailed_tokens.mail_verification_link(user.id)
     security_event(Event.ACCOUNT_UPDATED, user.id)
-    return reply(UserPrivateReply(data=UserPrivate.model_validate(user)))
+    return reply(UserPrivateReply.of(user))
 
 
 @bp.delete("")

@@ -16,7 +16,6 @@ from users_service.users import accounts
 from users_service.users.schemas import (
     UserChange,
     UserCreate,
-    UserPrivate,
     UserPrivateReply,
     UserPublic,
     UserReply,
@@ -116,7 +115,7 @@ def change_user(user_id: str) -> tuple[Response, int]:
     except accounts.LastAdminError as error:
         raise ApiError(409, LAST_ADMIN, "fail") from error
     security_event(Event.ACCOUNT_UPDATED, user.id, by=current_user().id)
-    return reply(UserPrivateReply(data=UserPrivate.model_validate(user)))
+    return reply(UserPrivateReply.of(user))
 
 
 @bp.delete("/<user_id>")

@@ -175,11 +175,26 @@ class UserReply(Reply):
     data: UserPublic | UserWithoutEmail
 
 
+class UserPrivateVerified(UserPrivate):
+    """A user as the owner of the token sees it, with EMAIL_VERIFICATION on."""
+
+    email_verified: bool = Field(description="Whether the owner followed a link mailed to it.")
+
+
 class UserPrivateReply(Reply):
     """The account a token belongs to."""
 
     status: Literal["success"] = "success"
-    data: UserPrivate
+    data: UserPrivateVerified | UserPrivate
+
+    @classmethod
+    def of(cls, user: Any) -> "UserPrivateReply":
+        """`email_verified` shows only where EMAIL_VERIFICATION is on (the contract's shape
+        otherwise)."""
+        shown = (
+            UserPrivate if current_settings().email_verification == "off" else UserPrivateVerified
+        )
+        return cls(data=shown.model_validate(user))
 
 
 class UsersPage(Page):

@@ -30,6 +30,9 @@ class Event(StrEnum):
     PASSWORD_CHANGED = "password.changed"  # noqa: S105 - an event name, not a password
     ACCOUNT_UPDATED = "account.updated"
     ACCOUNT_DELETED = "account.deleted"
+    PASSWORD_RESET_REQUESTED = "password_reset.requested"  # noqa: S105 - an event name
+    PASSWORD_RESET_COMPLETED = "password_reset.completed"  # noqa: S105 - an event name
+    EMAIL_VERIFIED = "email.verified"
     RATE_LIMITED = "rate.limited"
 
 
