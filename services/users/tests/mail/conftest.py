@@ -1,14 +1,20 @@
 """Fixtures of the mail tests: real SMTP servers, a trusted certificate, delivery to the end."""
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from users_service.mail import Message, current_outbox
 
+from services.users.tests.support.helpers import PASSWORD
 from services.users.tests.support.smtp_server import (
     Inbox,
     SmtpServer,
@@ -27,6 +33,57 @@ MESSAGE = Message(
 )
 CREDENTIALS = ("relay-user", "relay-password-7d3e")
 DRAIN_SECONDS = 10
+APP_URL = "https://app.example.com"
+
+
+class ServerLikeClient(FlaskClient):
+    """Closes every reply once it is read, as a WSGI server closes it once sent; what the
+    service does then (queue mail) then happens, as in production."""
+
+    def open(self, *args: Any, **kwargs: Any) -> TestResponse:
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def mail_app(
+    make_app: Callable[..., Flask], app: Flask, smtp_server: SmtpServer
+) -> Iterator[Callable[..., Flask]]:
+    """`mail_app(**overrides)`: an app that mails through the test's SMTP server, its links
+    on APP_URL, and a client that closes replies (`app` empties the tables after)."""
+    built: list[Flask] = []
+
+    def factory(**overrides: Any) -> Flask:
+        settings = {"public_app_url": APP_URL, **smtp_server.settings(), **overrides}
+        built.append(make_app(**settings))
+        built[-1].test_client_class = ServerLikeClient
+        return built[-1]
+
+    yield factory
+    for mailing in built:
+        drain(mailing)
+
+
+def drain(app: Flask) -> None:
+    """Wait until the app's outbox has sent everything queued."""
+    with app.app_context():
+        assert current_outbox().drain(DRAIN_SECONDS)
+
+
+def mailed_links(app: Flask, smtp_server: SmtpServer, path: str) -> list[str]:
+    """The token of every link to `path` mailed so far, oldest first; each mail has the link
+    in its text and its HTML, and no password."""
+    drain(app)
+    link = re.compile(re.escape(f"{APP_URL}{path}?token=") + r"[^\s\"<]+")
+    tokens = []
+    for received in smtp_server.inbox.received:
+        text = received.message.get_body(("plain",)).get_content()
+        html = received.message.get_body(("html",)).get_content()
+        for found in link.findall(text):
+            assert found in html
+            assert PASSWORD not in text + html
+            tokens.append(parse_qs(urlsplit(found).query)["token"][0])
+    return tokens
 
 
 def deliver(app: Flask, message: Message = MESSAGE) -> None:

@@ -10,12 +10,13 @@ server.
 from html import escape
 from urllib.parse import urlencode
 
+from flask import Response, after_this_request
 from sqlalchemy.orm import Session
 
 from users_service.auth import sessions
 from users_service.auth.passwords import PasswordHasher
 from users_service.config import Settings, current_settings
-from users_service.mail import Message, current_outbox
+from users_service.mail import Job, Message, current_outbox
 from users_service.models import AccountToken, Purpose, User
 from users_service.models.database import db
 
@@ -24,14 +25,26 @@ VERIFY_PATH = "/verify-email"
 
 
 def mail_reset_link(user_id: int) -> None:
-    """Mail the account a new reset link, in the background (queued, or dropped and logged
-    when the worker's outbox is full)."""
-    current_outbox().submit(lambda: reset_mail(db.session, current_settings(), user_id))
+    """Mail the account a new reset link, once this request's reply has been sent."""
+    _after_reply(lambda: reset_mail(db.session, current_settings(), user_id))
 
 
 def mail_verification_link(user_id: int) -> None:
-    """Mail the account's current address a new verification link, in the background."""
-    current_outbox().submit(lambda: verification_mail(db.session, current_settings(), user_id))
+    """Mail the account's current address a new verification link, once this request's
+    reply has been sent."""
+    _after_reply(lambda: verification_mail(db.session, current_settings(), user_id))
+
+
+def _after_reply(job: Job) -> None:
+    """Queue `job` in the worker's outbox when the server closes the reply, that is once it
+    is sent: the background work cannot slow the reply, so a reply's timing tells nothing
+    of whether a mail followed it. (A full outbox drops the job, and logs it.)"""
+    outbox = current_outbox()
+
+    @after_this_request
+    def queue_when_sent(response: Response) -> Response:
+        response.call_on_close(lambda: outbox.submit(job))
+        return response
 
 
 def reset_mail(session: Session, settings: Settings, user_id: int) -> Message | None:
