@@ -1,12 +1,14 @@
 """Fixtures of the mail tests: real SMTP servers, a trusted certificate, delivery to the end."""
 
 import re
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import boto3
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -129,3 +131,16 @@ def tls_server(
         return running_smtp(inbox, tls=context)
 
     return start
+
+
+@pytest.fixture
+def ses_settings(moto_endpoint: str, fake_aws_env: None) -> dict[str, Any]:
+    """Settings overrides that send through moto's SES from a freshly verified domain."""
+    domain = f"{secrets.token_hex(6)}.example.com"
+    client = boto3.session.Session().client("sesv2", endpoint_url=moto_endpoint)
+    client.create_email_identity(EmailIdentity=domain)
+    return {
+        "mail_backend": "ses",
+        "mail_from": f"Users <no-reply@{domain}>",
+        "ses_endpoint_url": moto_endpoint,
+    }

@@ -1,11 +1,9 @@
 """SES (API v2) against a moto server: what is sent, and what a refusal does."""
 
 import os
-import secrets
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 from flask import Flask
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -15,19 +13,6 @@ from users_service.mail import Outbox, current_outbox
 from users_service.mail.ses import SesBackend
 
 from services.users.tests.mail.conftest import DRAIN_SECONDS, MESSAGE, TOKEN, deliver
-
-
-@pytest.fixture
-def ses_settings(moto_endpoint: str, fake_aws_env: None) -> dict[str, Any]:
-    """Settings overrides that send through moto's SES from a freshly verified domain."""
-    domain = f"{secrets.token_hex(6)}.example.com"
-    client = boto3.session.Session().client("sesv2", endpoint_url=moto_endpoint)
-    client.create_email_identity(EmailIdentity=domain)
-    return {
-        "mail_backend": "ses",
-        "mail_from": f"Users <no-reply@{domain}>",
-        "ses_endpoint_url": moto_endpoint,
-    }
 
 
 def sent_by_moto(sender: str) -> list[Any]:
