@@ -25,6 +25,13 @@ def register(client: FlaskClient, n: int = 1) -> dict[str, Any]:
     return body
 
 
+def registered(mail_app: Callable[..., Flask], **settings: Any) -> tuple[Flask, FlaskClient, str]:
+    """An app with these settings, its client, and the access token of user 1, registered."""
+    app = mail_app(**settings)
+    client = app.test_client()
+    return app, client, register(client)["auth_token"]
+
+
 def status(client: FlaskClient, token: str) -> dict[str, Any]:
     data: dict[str, Any] = client.get("/auth/status", headers=bearer(token)).get_json()["data"]
     return data
@@ -45,9 +52,7 @@ def links(app: Flask, smtp_server: SmtpServer) -> list[str]:
 def test_off_mails_nothing_and_keeps_the_contract_shape(
     mail_app: Callable[..., Flask], smtp_server: SmtpServer
 ) -> None:
-    app = mail_app()
-    client = app.test_client()
-    token = register(client)["auth_token"]
+    app, client, token = registered(mail_app)
     drain(app)
     assert smtp_server.inbox.received == []
     assert "email_verified" not in status(client, token)
@@ -57,9 +62,7 @@ def test_off_mails_nothing_and_keeps_the_contract_shape(
 def test_optional_mails_a_link_that_verifies_once(
     mail_app: Callable[..., Flask], smtp_server: SmtpServer
 ) -> None:
-    app = mail_app(email_verification="optional")
-    client = app.test_client()
-    token = register(client)["auth_token"]
+    app, client, token = registered(mail_app, email_verification="optional")
     (link,) = links(app, smtp_server)
     assert smtp_server.inbox.received[0].rcpt_tos == ["user1@example.com"]
     assert status(client, token)["email_verified"] is False
@@ -88,9 +91,7 @@ def test_required_refuses_the_login_of_an_unverified_address_and_mails_again(
 def test_a_new_email_is_unverified_and_gets_its_own_link(
     mail_app: Callable[..., Flask], smtp_server: SmtpServer
 ) -> None:
-    app = mail_app(email_verification="optional")
-    client = app.test_client()
-    token = register(client)["auth_token"]
+    app, client, token = registered(mail_app, email_verification="optional")
     (old_link,) = links(app, smtp_server)
     assert verify(client, old_link).status_code == 200
     change = {"current_password": PASSWORD, "email": "new@example.com"}
@@ -105,9 +106,7 @@ def test_a_new_email_is_unverified_and_gets_its_own_link(
 def test_a_link_for_an_address_no_longer_the_accounts_is_refused(
     mail_app: Callable[..., Flask], smtp_server: SmtpServer
 ) -> None:
-    app = mail_app(email_verification="optional")
-    client = app.test_client()
-    token = register(client)["auth_token"]
+    app, client, token = registered(mail_app, email_verification="optional")
     (old_link,) = links(app, smtp_server)
     change = {"current_password": PASSWORD, "email": "new@example.com"}
     assert client.patch("/users/me", json=change, headers=bearer(token)).status_code == 200
@@ -118,9 +117,9 @@ def test_a_link_for_an_address_no_longer_the_accounts_is_refused(
 def test_resend_mails_a_new_link_until_verified_within_its_budget(
     mail_app: Callable[..., Flask], smtp_server: SmtpServer
 ) -> None:
-    app = mail_app(rate_limits_enabled=True, rate_limit_verify_email_per_account="2/hour")
-    client = app.test_client()
-    token = register(client)["auth_token"]
+    app, client, token = registered(
+        mail_app, rate_limits_enabled=True, rate_limit_verify_email_per_account="2/hour"
+    )
     resend = [client.post("/auth/verify-email/resend", headers=bearer(token)) for _ in range(3)]
     assert [reply.status_code for reply in resend] == [202, 202, 429]
     latest = links(app, smtp_server)[-1]
@@ -133,9 +132,7 @@ def test_resend_mails_a_new_link_until_verified_within_its_budget(
 def test_a_reset_token_does_not_verify(
     mail_app: Callable[..., Flask], smtp_server: SmtpServer
 ) -> None:
-    app = mail_app()
-    client = app.test_client()
-    token = register(client)["auth_token"]
+    app, client, token = registered(mail_app)
     client.post("/auth/password-reset", json={"email": "user1@example.com"})
     (reset,) = mailed_links(app, smtp_server, "/reset-password")
     assert_reply(verify(client, reset), 400, "error", REFUSED)
