@@ -2,6 +2,7 @@
 under both token algorithms."""
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import jwt
@@ -19,6 +20,7 @@ from users_service.users import accounts
 from services.users.tests.support.clock import FakeClock
 from services.users.tests.support.contract import assert_reply
 from services.users.tests.support.helpers import bearer, count_rows
+from services.users.tests.support.races import at_once
 from services.users.tests.support.sessions import (
     assert_pair_dead,
     login_pair,
@@ -222,3 +224,26 @@ def test_a_login_whose_account_was_deleted_meanwhile_starts_nothing(
             sessions.start(db.session, signer(), checked, sessions.Origin(None, None))
     assert count_rows(settings, "sessions") == 0
     assert count_rows(settings, "refresh_tokens") == 0
+
+
+def test_ending_a_session_while_it_refreshes_leaves_it_dead_without_a_deadlock(
+    app: Flask, client: FlaskClient, user: User
+) -> None:
+    """Both lock the session's refresh tokens and then its row, in that order: at once, on
+    PostgreSQL, neither waits for the other forever (a deadlock would be a 503), and the
+    session ends whichever goes first."""
+    for _ in range(10):
+        mine, theirs = login_pair(client, user), login_pair(client, user)
+        ended, refreshed = at_once(
+            partial(
+                app.test_client().delete,
+                f"/auth/sessions/{session_id(theirs)}",
+                headers=bearer(mine["auth_token"]),
+            ),
+            partial(refresh, app.test_client(), theirs["refresh_token"]),
+        )
+        assert ended.status_code == 200, ended.get_json()
+        assert refreshed.status_code in {200, 401}, refreshed.get_json()
+        assert_pair_dead(client, theirs)
+        if refreshed.status_code == 200:
+            assert_pair_dead(client, refreshed.get_json())

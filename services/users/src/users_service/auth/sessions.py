@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -125,21 +125,25 @@ def end(session: Session, signer: Signer, claims: TokenClaims) -> None:
     """Logout: refuse this access token and (when it has one) its session everywhere."""
     RevokedToken.revoke(session, claims.jti, claims.expires_at)
     if claims.family is not None:  # the token's own session, whether or not its row remains
-        LoginSession.remove(session, claims.user_id, claims.family)
         _revoke(session, signer, claims.family)
+        LoginSession.remove(session, claims.user_id, claims.family)
     session.commit()
 
 
 def end_session(session: Session, signer: Signer, user_id: int, session_id: str) -> bool:
     """End one of the user's sessions: its refresh tokens, and its access tokens on every
     instance (committed by the caller). False when the user has no such session."""
-    owned = LoginSession.remove(session, user_id, session_id)
-    if owned:
-        _revoke(session, signer, session_id)
-    return owned
+    owner = session.scalar(select(LoginSession.user_id).where(LoginSession.id == session_id))
+    if owner != user_id:
+        return False
+    _revoke(session, signer, session_id)
+    return LoginSession.remove(session, user_id, session_id)
 
 
 def _revoke(session: Session, signer: Signer, session_id: str) -> None:
+    """Refuse the session's tokens. Its refresh tokens are locked before its row, in the
+    order a refresh locks them, so that ending a session and refreshing it at the same
+    moment cannot deadlock."""
     RefreshToken.remove_family(session, session_id)
     settings = signer.settings
     # Long enough to outlive every token of the session, refresh or access.
@@ -160,8 +164,9 @@ def end_all(session: Session, user: User, *, keep: str | None = None) -> None:
         .execution_options(synchronize_session=False)
     )
     session.refresh(user, ["session_generation"])
-    LoginSession.remove_all(session, user.id, keep=keep)
+    # Refresh tokens before sessions: the order a refresh locks them in (see _revoke).
     RefreshToken.remove_all(session, user.id)  # the kept session gets a new pair (`renew`)
+    LoginSession.remove_all(session, user.id, keep=keep)
     if keep is not None:
         session.execute(
             update(LoginSession)
