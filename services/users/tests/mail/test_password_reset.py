@@ -20,6 +20,7 @@ from services.users.tests.support.clock import FakeClock
 from services.users.tests.support.contract import assert_reply
 from services.users.tests.support.helpers import PASSWORD, bearer
 from services.users.tests.support.races import at_once
+from services.users.tests.support.security_events import security_events
 from services.users.tests.support.sessions import assert_pair_dead, login_pair
 from services.users.tests.support.smtp_server import SmtpServer
 
@@ -192,3 +193,26 @@ def test_known_and_unknown_emails_take_the_same_time(
     known, unknown = (statistics.median(times) for times in durations.values())
     print(f"\nmedian reply: known {known * 1000:.2f} ms, unknown {unknown * 1000:.2f} ms")
     assert 0.6 <= known / unknown <= 1.67
+
+
+def test_the_log_names_the_account_only_when_there_is_one(
+    client: FlaskClient,
+    mailing: Flask,
+    smtp_server: SmtpServer,
+    user: User,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    capsys.readouterr()
+    ask(client, "nobody@example.com")
+    ask(client, user.email)
+    (token,) = mailed_tokens(mailing, smtp_server)
+    confirm(client, token)
+    output = capsys.readouterr().out
+    events = [(e["event"], e["user_id"]) for e in security_events(output)]
+    assert events == [
+        ("password_reset.requested", None),
+        ("password_reset.requested", user.id),
+        ("password_reset.completed", user.id),
+    ]
+    for secret in (token, user.email, "nobody@example.com", NEW_PASSWORD):
+        assert secret not in output

@@ -35,6 +35,9 @@ def test_the_events_and_their_names() -> None:
         "PASSWORD_CHANGED": "password.changed",
         "ACCOUNT_UPDATED": "account.updated",
         "ACCOUNT_DELETED": "account.deleted",
+        "PASSWORD_RESET_REQUESTED": "password_reset.requested",
+        "PASSWORD_RESET_COMPLETED": "password_reset.completed",
+        "EMAIL_VERIFIED": "email.verified",
         "RATE_LIMITED": "rate.limited",
     }
 
