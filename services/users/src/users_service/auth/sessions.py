@@ -43,7 +43,6 @@ class AccountGoneError(Exception):
 class TokenPair:
     access: str
     refresh: str
-    session_id: str
 
 
 @dataclass(frozen=True)
@@ -198,7 +197,7 @@ def _issue(session: Session, signer: Signer, user: User, login: LoginSession) ->
         account=account_stamp(user.created_at),
         generation=login.generation,
     )
-    return TokenPair(access, refresh, login.id)
+    return TokenPair(access, refresh)
 
 
 def _clip(text: str | None, limit: int) -> str | None:

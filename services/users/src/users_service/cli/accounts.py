@@ -41,7 +41,9 @@ def ensure_admin(username: str, email: str, password: str) -> None:
     click.echo(f"{'created' if created else 'promoted'} admin {user.username} <{user.email}>")
 
 
-def _standing_command(name: str, done: str, summary: str, **change: bool) -> click.Command:
+def _standing_command(
+    name: str, done: str, summary: str, *, active: bool | None = None, admin: bool | None = None
+) -> click.Command:
     """A command that changes the standing of the account with the EMAIL argument."""
 
     @click.command(name, help=summary)
@@ -52,7 +54,7 @@ def _standing_command(name: str, done: str, summary: str, **change: bool) -> cli
         if user is None:
             raise click.ClickException(f"no account has the email {email}")
         try:
-            accounts.set_standing(db.session, user, **change)
+            accounts.update_account(db.session, user, active=active, admin=admin)
         except accounts.LastAdminError as error:
             raise click.ClickException(LAST_ADMIN) from error
         security_event(Event.ACCOUNT_UPDATED, user.id)  # by an operator: no `by`, no client

@@ -51,7 +51,7 @@ def update_account() -> tuple[Response, int]:
     user = confirm_password(change.current_password, "fail")
     old_email = user.email
     try:
-        accounts.update_identity(db.session, user, username=change.username, email=change.email)
+        accounts.update_account(db.session, user, username=change.username, email=change.email)
     except accounts.DuplicateUserError as error:
         raise ApiError(400, DUPLICATE_MESSAGES[error.field], "fail") from error
     if user.email != old_email and current_settings().email_verification != "off":

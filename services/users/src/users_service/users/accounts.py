@@ -58,14 +58,6 @@ def create_user(
     return user
 
 
-def update_identity(
-    session: Session, user: User, *, username: str | None = None, email: str | None = None
-) -> None:
-    """Change the username and/or the email (already validated) under the uniqueness rules
-    of registration; the unique indexes decide races."""
-    update_account(session, user, username=username, email=email)
-
-
 def update_account(
     session: Session,
     user: User,
@@ -75,8 +67,10 @@ def update_account(
     active: bool | None = None,
     admin: bool | None = None,
 ) -> None:
-    """`update_identity` and `set_standing` in one transaction (committed here): a refusal
-    of either changes nothing."""
+    """Change the username and/or the email (already validated, under the uniqueness rules
+    of registration; the unique indexes decide races), and activate, deactivate, promote or
+    demote, in one transaction (committed here): a refusal of any part changes nothing.
+    Deactivating ends every session of the user; reactivating does not bring them back."""
     keys = keys_of(username or user.username, email or user.email)
     _refuse_duplicate(session, keys, other_than=user.id)
     _change_standing(session, user, active, admin)
@@ -182,15 +176,6 @@ def ensure_admin(
 
 class LastAdminError(Exception):
     """The change would leave the service without an active admin."""
-
-
-def set_standing(
-    session: Session, user: User, *, active: bool | None = None, admin: bool | None = None
-) -> None:
-    """Activate, deactivate, promote or demote (committed here). Deactivating ends every
-    session of the user; reactivating does not bring them back."""
-    _change_standing(session, user, active, admin)
-    session.commit()
 
 
 def _change_standing(session: Session, user: User, active: bool | None, admin: bool | None) -> None:
