@@ -5,19 +5,20 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import g, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
 
 from users_service.auth.passwords import current_hasher
 from users_service.auth.rate_limits import limit_request
-from users_service.auth.signing_key import current_token_keys
+from users_service.auth.signing_key import current_verifier
 from users_service.auth.tokens import (
     TokenClaims,
     TokenError,
     account_stamp,
-    decode_access_token,
 )
 from users_service.models import RevokedToken, User
 from users_service.models.database import db
+from users_service.models.user import USER_VIEW, USERS, UserView
 from users_service.users import accounts
 from users_service.web.errors import ApiError
 
@@ -32,18 +33,19 @@ NOT_ADMIN = "You do not have permission to do that."
 WRONG_PASSWORD = "The password is wrong."  # noqa: S105
 # Each guard marks the view it wraps, so /openapi.json documents exactly what it enforces.
 GUARD_ATTRIBUTE = "auth_guard"
+# The token's account and whether the token or its session is revoked: one round trip.
+REVOKED = RevokedToken.any_of(bindparam("jti"), bindparam("family")).label("revoked")
+SIGNED_IN_USER = select(*USER_VIEW, REVOKED).where(USERS.c.id == bindparam("user_id"))
+IS_REVOKED = select(REVOKED)
 
 
 def login_required(view: View) -> View:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         g.token_claims = _claims_from_header()
-        try:
-            g.current_user = _active_user(g.token_claims)
-        finally:
-            # Give the connection back: the view may now wait on a slow client (an upload's
-            # body) without holding one of the pool's. The user stays loaded, detached.
-            db.reads.close()
+        # Read on a connection of its own, given back before the view runs: the view may
+        # wait on a slow client (an upload's body) without holding one of the pool's.
+        g.current_user = _active_user(g.token_claims)
         return view(*args, **kwargs)
 
     setattr(wrapper, GUARD_ATTRIBUTE, "login")
@@ -89,8 +91,16 @@ def guard_of(view: Callable[..., Any]) -> str | None:
     return found
 
 
-def current_user() -> User:
-    user: User = g.current_user
+def current_user() -> UserView:
+    user: UserView = g.current_user
+    return user
+
+
+def current_account(session: Session) -> User:
+    """The caller as the model, loaded in `session`, to change it or link rows to it."""
+    user = session.get(User, current_user().id)
+    if user is None:  # deleted since the guard read it
+        raise ApiError(401, UNKNOWN_USER)
     return user
 
 
@@ -104,10 +114,9 @@ def confirm_password(password: str, status: str = "error") -> User:
     that a stolen access token alone must not make). Attempts count against the `password`
     rate limits, per address and per account, so a stolen token cannot guess it."""
     limit_request("password", str(current_user().id))
-    user = db.session.get(User, current_user().id)
+    user = current_account(db.session)
     if accounts.authenticate(db.session, current_hasher(), user, password) is None:
         raise ApiError(403, WRONG_PASSWORD, status)
-    assert user is not None  # authenticated
     return user
 
 
@@ -119,7 +128,7 @@ def _claims_from_header() -> TokenClaims:
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, INVALID_TOKEN)
     try:
-        return decode_access_token(token.strip(), current_token_keys())
+        return current_verifier().claims(token.strip())
     except TokenError as error:
         raise token_refused(error) from error
 
@@ -129,22 +138,19 @@ def token_refused(error: TokenError) -> ApiError:
     return ApiError(401, EXPIRED_TOKEN if error.expired else INVALID_TOKEN)
 
 
-def _active_user(claims: TokenClaims) -> User:
+def _active_user(claims: TokenClaims) -> UserView:
     """The token's user, if the token is not revoked and the account is active: one query
     (one round trip) when all is well, a second only to tell a revoked token from a missing
     user."""
-    revocation_ids = [claims.jti]
-    if claims.family is not None:
-        revocation_ids.append(RevokedToken.family_id(claims.family))
-    found = db.reads.execute(
-        select(User, RevokedToken.any_of(*revocation_ids)).where(User.id == claims.user_id)
-    ).first()
+    family = None if claims.family is None else RevokedToken.family_id(claims.family)
+    revocation = {"jti": claims.jti, "family": family}  # a NULL family matches no row
+    found = db.read_one(SIGNED_IN_USER, user_id=claims.user_id, **revocation)
     if found is None:
-        revoked = RevokedToken.is_revoked(db.reads, *revocation_ids)
-        raise ApiError(401, INVALID_TOKEN if revoked else UNKNOWN_USER)
-    user: User = found[0]
-    if found[1]:  # revoked
+        revoked = db.read_one(IS_REVOKED, **revocation)
+        raise ApiError(401, INVALID_TOKEN if revoked and revoked.revoked else UNKNOWN_USER)
+    if found.revoked:
         raise ApiError(401, INVALID_TOKEN)
+    user = UserView.of(found)
     if not user.active or not _same_account(claims, user):
         raise ApiError(401, UNKNOWN_USER)
     if claims.generation != user.session_generation:  # every session ended since it was issued
@@ -152,6 +158,6 @@ def _active_user(claims: TokenClaims) -> User:
     return user
 
 
-def _same_account(claims: TokenClaims, user: User) -> bool:
+def _same_account(claims: TokenClaims, user: UserView) -> bool:
     """The token was issued to this account, not to an earlier holder of its id."""
     return claims.account is None or claims.account == account_stamp(user.created_at)

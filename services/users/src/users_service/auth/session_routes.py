@@ -9,6 +9,7 @@ from users_service.auth import sessions
 from users_service.auth.guards import (
     WRONG_PASSWORD,
     confirm_password,
+    current_account,
     current_claims,
     current_user,
     login_required,
@@ -20,7 +21,7 @@ from users_service.auth.tokens import TokenError
 from users_service.config import current_settings
 from users_service.meta.openapi import documented
 from users_service.meta.openapi.standard import error_reply
-from users_service.models import LoginSession, User
+from users_service.models import LoginSession
 from users_service.models.database import db
 from users_service.users import accounts
 from users_service.web.errors import ApiError
@@ -84,7 +85,7 @@ def end_session(session_id: str) -> tuple[Response, int]:
 @login_required
 def end_every_session() -> tuple[Response, int]:
     """Log out everywhere: every session of the caller ends, this one included."""
-    user = db.session.get_one(User, current_user().id)
+    user = current_account(db.session)
     sessions.end_all(db.session, user)
     db.session.commit()
     security_event(Event.SESSIONS_ENDED, user.id)

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, current_app
 
 from users_service.auth import rsa_keys
-from users_service.auth.tokens import TokenKeys
+from users_service.auth.tokens import AccessTokenVerifier, TokenKeys
 from users_service.config import ConfigError, Settings
 
 KEY_FILE_NAME = "secret_key"
@@ -27,12 +27,17 @@ EXTENSION_KEY = "users_service.signing_key"
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    app.extensions[EXTENSION_KEY] = resolve_token_keys(settings)
+    app.extensions[EXTENSION_KEY] = AccessTokenVerifier(resolve_token_keys(settings))
 
 
 def current_token_keys() -> TokenKeys:
-    keys: TokenKeys = current_app.extensions[EXTENSION_KEY]
-    return keys
+    return current_verifier().keys
+
+
+def current_verifier() -> AccessTokenVerifier:
+    """This app's keys, with the access tokens it has verified."""
+    verifier: AccessTokenVerifier = current_app.extensions[EXTENSION_KEY]
+    return verifier
 
 
 def resolve_token_keys(settings: Settings) -> TokenKeys:

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, url_for
 
-from users_service.auth.guards import current_user, login_required
+from users_service.auth.guards import current_account, current_user, login_required
 from users_service.auth.rate_limits import TOO_MANY
 from users_service.config import current_settings
 from users_service.files import admission, downloads, uploads
@@ -88,7 +88,11 @@ def upload_file() -> tuple[Response, int, dict[str, str]]:
         upload = uploads.receive(settings.upload_max_bytes, settings.max_body_bytes)
         allowance.check(upload.size)
         record = uploads.store(
-            db.session, current_storage(), user, upload, settings.files_quota_bytes_per_user
+            db.session,
+            current_storage(),
+            current_account(db.session),
+            upload,
+            settings.files_quota_bytes_per_user,
         )
     body = FileReply(message="File uploaded.", data=FilePublic.model_validate(record))
     response, code = reply(body, 201)

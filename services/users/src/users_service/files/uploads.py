@@ -80,7 +80,10 @@ def store(
     """Save the content and its metadata row together (see the storage package), within
     the uploader's quota."""
     record = StoredFile(
-        name=upload.name, size=upload.size, content_type=upload.content_type, uploader=uploader
+        name=upload.name,
+        size=upload.size,
+        content_type=upload.content_type,
+        uploader=uploader,
     )
     try:
         storage.store(session, record, upload.stream, quota.claim(quota_bytes))

@@ -6,7 +6,7 @@ Two kinds of id live here: an access token's `jti`, and `family:<id>` for a whol
 
 from datetime import datetime
 
-from sqlalchemy import Exists, String, exists, select
+from sqlalchemy import Exists, String, exists
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from users_service.models.base import Base, Expiring, upsert_into
@@ -29,10 +29,7 @@ class RevokedToken(Expiring, Base):
         return f"family:{family}"
 
     @classmethod
-    def is_revoked(cls, session: Session, *ids: str) -> bool:
-        return bool(session.scalar(select(cls.any_of(*ids))))
-
-    @classmethod
-    def any_of(cls, *ids: str) -> Exists:
-        """Whether any of these ids is revoked, as a column of a larger query."""
+    def any_of(cls, *ids: object) -> Exists:
+        """Whether any of these ids (or bound parameters) is revoked, as a column of a
+        larger query."""
         return exists().where(cls.jti.in_(ids))

@@ -1,8 +1,10 @@
 """The users table. Column names match the reference service, so its data can be imported."""
 
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Index, Integer, String, false, func, true
+from sqlalchemy import Boolean, Index, Integer, Row, String, false, func, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from users_service.models import clock
@@ -49,3 +51,30 @@ class User(Base):
         # SQLite would otherwise reuse the id of the newest deleted user.
         {"sqlite_autoincrement": True},
     )
+
+
+@dataclass(frozen=True, slots=True)
+class UserView:
+    """A user as a request reads it with one Core query (database.read_one): what replies
+    show and guards check, never the password hash. It cannot be changed: a request that
+    changes a user loads the `User` model in its session."""
+
+    id: int
+    username: str
+    email: str
+    created_at: datetime
+    active: bool
+    admin: bool
+    email_verified: bool
+    session_generation: int
+
+    @classmethod
+    def of(cls, row: Row[Any]) -> "UserView":
+        """The view in the first columns of `row` (a select that starts with USER_VIEW)."""
+        return cls(*row[: len(USER_VIEW)])
+
+
+USERS = User.__table__
+USER_VIEW = tuple(USERS.c[field.name] for field in fields(UserView))
+# What anyone may see of a user (and all that a list of users reads).
+USER_PUBLIC = (USERS.c.id, USERS.c.username, USERS.c.email, USERS.c.created_at)

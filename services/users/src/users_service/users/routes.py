@@ -1,7 +1,10 @@
 """The users resource: a paginated list, single users, and what admins do to accounts (add,
 change, delete). With USERS_PUBLIC=false, reading users needs a token too."""
 
+from typing import Any
+
 from flask import Blueprint, Response
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from users_service.auth.guards import admin_required, current_user, login_required_unless
@@ -12,6 +15,7 @@ from users_service.meta.openapi import documented
 from users_service.meta.openapi.standard import error_reply
 from users_service.models import User
 from users_service.models.database import db
+from users_service.models.user import USER_PUBLIC, USERS
 from users_service.users import accounts
 from users_service.users.schemas import (
     UserChange,
@@ -25,7 +29,7 @@ from users_service.users.schemas import (
 )
 from users_service.web.errors import ApiError
 from users_service.web.pagination import PageQuery, page_of_rows
-from users_service.web.path_ids import get_by_path_id
+from users_service.web.path_ids import get_by_path_id, path_id
 from users_service.web.security_log import Event, security_event
 from users_service.web.wire import Message, parse_body, reply
 
@@ -42,6 +46,7 @@ LAST_ADMIN = (
 DUPLICATE_REPLY = error_reply("The username or email is taken.", *DUPLICATE_MESSAGES.values())
 NO_SUCH_USER_REPLY = error_reply("No such user.", NO_SUCH_USER)
 LAST_ADMIN_REPLY = error_reply("The user is the last active admin.", LAST_ADMIN)
+USER_BY_ID = select(*USER_PUBLIC).where(USERS.c.id == bindparam("id"))
 
 
 def users_are_public() -> bool:
@@ -56,7 +61,8 @@ def list_users() -> tuple[Response, int]:
 
     With USERS_PUBLIC=false, for signed-in users only, and an email only for admins and
     the user themself."""
-    page = page_of_rows(db.reads, User, current_settings().page_sizes("users"))
+    sizes = current_settings().page_sizes("users")
+    page = page_of_rows(db.read_all, select(*USER_PUBLIC), USERS.c, sizes)
     users = [as_seen(user) for user in page.rows]
     return reply(UsersPageReply(data=UsersPage(users=users, **page.meta)))
 
@@ -69,7 +75,11 @@ def get_user(user_id: str) -> tuple[Response, int]:
 
     With USERS_PUBLIC=false, for signed-in users only, and the email only for admins and
     the user themself."""
-    return reply(UserReply(data=as_seen(found_user(db.reads, user_id))))
+    row_id = path_id(user_id)
+    user = None if row_id is None else db.read_one(USER_BY_ID, id=row_id)
+    if user is None:
+        raise ApiError(404, NO_SUCH_USER, "fail")
+    return reply(UserReply(data=as_seen(user)))
 
 
 @bp.post("")
@@ -145,9 +155,9 @@ def found_user(session: Session, user_id: str) -> User:
     return user
 
 
-def as_seen(user: User) -> UserPublic | UserWithoutEmail:
-    """`user` as the caller may see it: with its email when users are public, or when the
-    caller is an admin or the user themself."""
+def as_seen(user: Any) -> UserPublic | UserWithoutEmail:
+    """`user` (a row with the USER_PUBLIC columns) as the caller may see it: with its email
+    when users are public, or when the caller is an admin or the user themself."""
     if users_are_public() or current_user().admin or current_user().id == user.id:
         return UserPublic.model_validate(user)
     return UserWithoutEmail.model_validate(user)

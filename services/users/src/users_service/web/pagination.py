@@ -8,14 +8,14 @@ skipped, and the cost of a page does not grow with the size of the table.
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from flask import Response, request
 from pydantic import BaseModel, Field
-from sqlalchemy import select, tuple_
+from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session
 
 from users_service.config import current_settings
@@ -90,15 +90,20 @@ class PageRequest:
         return cls(min(int(raw_limit), maximum), Cursor.decode(cursor) if cursor else None)
 
 
+# Runs a page's query: the ORM's `session.scalars(query).all()`, or `db.read_all`.
+Reader = Callable[[Select[Any]], Sequence[Any]]
+
+
 def newest_first(
-    session: Session, model: Any, page: PageRequest
+    read: Reader, query: Select[Any], keys: Any, page: PageRequest
 ) -> tuple[Sequence[Any], str | None]:
-    """One page of `model` rows (which need `created_at` and `id`) and the next cursor."""
-    query = select(model).order_by(model.created_at.desc(), model.id.desc())
+    """One page of the rows of `query` and the next cursor; `keys` has the `created_at`
+    and `id` columns it is ordered by (a model, or a table's columns)."""
+    query = query.order_by(keys.created_at.desc(), keys.id.desc())
     if page.after is not None:
-        key = tuple_(model.created_at, model.id)
+        key = tuple_(keys.created_at, keys.id)
         query = query.where(key < tuple_(page.after.created_at, page.after.id))
-    rows = session.scalars(query.limit(page.limit + 1)).all()
+    rows = read(query.limit(page.limit + 1))
     if len(rows) <= page.limit:
         return rows, None
     last = rows[page.limit - 1]
@@ -118,11 +123,11 @@ class RowsPage:
         return {"next_cursor": self.next_cursor, "limit": self.limit}
 
 
-def page_of_rows(session: Session, model: Any, sizes: tuple[int, int]) -> RowsPage:
-    """One page of `model` per the request's ?limit= and ?cursor=, with `sizes` = (default,
-    maximum) page size."""
+def page_of_rows(read: Reader, query: Select[Any], keys: Any, sizes: tuple[int, int]) -> RowsPage:
+    """One page of the rows of `query` per the request's ?limit= and ?cursor=, with `sizes`
+    = (default, maximum) page size; see `newest_first`."""
     page = PageRequest.from_query(*sizes)
-    rows, next_cursor = newest_first(session, model, page)
+    rows, next_cursor = newest_first(read, query, keys, page)
     return RowsPage(rows, next_cursor, page.limit)
 
 
@@ -131,7 +136,11 @@ def list_reply(
 ) -> tuple[Response, int]:
     """A list view's whole reply: one page of `model` rows (page sizes `<KIND>_PAGE_SIZE` and
     `<KIND>_MAX_PAGE_SIZE`) in `envelope`, whose `data` holds them under `kind`."""
-    page = page_of_rows(session, model, current_settings().page_sizes(kind))
+
+    def read(query: Select[Any]) -> Sequence[Any]:
+        return session.scalars(query).all()
+
+    page = page_of_rows(read, select(model), model, current_settings().page_sizes(kind))
     data = {kind: page.rows, **page.meta}
     return reply(envelope.model_validate({"data": data}, from_attributes=True))
 

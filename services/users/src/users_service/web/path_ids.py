@@ -13,9 +13,15 @@ ID_SUFFIX = "_id"
 def get_by_path_id(session: Session, model: type[Row], text: str) -> Row | None:
     """The row whose id is this path segment; None when there is none or the segment cannot
     be an id (the caller answers 404)."""
+    row_id = path_id(text)
+    return None if row_id is None else session.get(model, row_id)
+
+
+def path_id(text: str) -> int | None:
+    """The id this path segment names, or None when it cannot be one."""
     # The length check keeps int() away from huge strings (and BIGINT overflow in SQL).
     if len(text) <= 19 and text.isascii() and text.isdigit() and 0 < int(text) <= BIGINT_MAX:
-        return session.get(model, int(text))
+        return int(text)
     return None
 
 
