@@ -19,12 +19,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine
 
-from users_service import migrations
+from users_service import clock, migrations
 from users_service.app import create_app
 from users_service.auth import rsa_keys
 from users_service.auth.passwords import current_hasher
 from users_service.config import Settings
-from users_service.models import Base, User, clock
+from users_service.models import Base, User
 from users_service.models.database import db
 from users_service.users import accounts
 from users_service.users.schemas import UserCreate

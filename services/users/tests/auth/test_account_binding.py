@@ -12,10 +12,11 @@ import jwt
 from flask import Flask
 from flask.testing import FlaskClient
 
+from users_service import clock
 from users_service.auth.signing_key import KEY_FILE_NAME, current_token_keys, resolve_signing_key
 from users_service.auth.tokens import TokenKeys, account_stamp, issue_access_token
 from users_service.config import Settings
-from users_service.models import User, clock
+from users_service.models import User
 from users_service.models.database import db
 from users_service.users.identities import keys_of
 

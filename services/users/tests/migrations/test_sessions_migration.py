@@ -7,9 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Connection, Engine, inspect, text
 
-from users_service import migrations
+from users_service import clock, migrations
 from users_service.config import Settings
-from users_service.models import clock
 
 from services.users.tests.migrations.conftest import Migrated
 

@@ -253,6 +253,25 @@ def test_uploads_stream_through_gunicorn_on_either_storage(
     assert received == content
 
 
+def test_the_master_does_not_load_the_application(tmp_path: Path) -> None:
+    """gunicorn's master checks the settings and the keys, and loads nothing more: each
+    worker loads the app for itself, so whatever the master imported would be held in memory
+    once more, by a process that serves nothing."""
+    loaded = "import sys, users_service.gunicorn_conf; print(*sys.modules, sep='\\n')"
+    env = server_env(DATA_DIR=str(tmp_path))
+    result = subprocess.run(
+        [str(GUNICORN.with_name("python")), "-c", loaded],
+        env=env,
+        capture_output=True,
+        timeout=30,
+        check=True,
+        text=True,
+    )
+    packages = {name.split(".")[0] for name in result.stdout.splitlines()}
+    assert "users_service" in packages
+    assert not packages & {"sqlalchemy", "psycopg2", "gevent", "argon2", "boto3"}
+
+
 @pytest.mark.parametrize(
     ("algorithm", "missing"), [("RS256", "JWT_PRIVATE_KEYS"), ("HS256", "SECRET_KEY")]
 )

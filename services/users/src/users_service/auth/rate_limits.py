@@ -19,8 +19,9 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from users_service import clock
 from users_service.config import Rate, current_settings
-from users_service.models import RateLimitCounter, clock
+from users_service.models import RateLimitCounter
 from users_service.models.database import db
 from users_service.models.user import DIGEST_LENGTH
 from users_service.web.errors import ApiError

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from users_service import clock
 from users_service.auth.tokens import (
     TokenClaims,
     TokenError,
@@ -23,7 +24,7 @@ from users_service.auth.tokens import (
     issue_access_token,
 )
 from users_service.config import Settings
-from users_service.models import LoginSession, RefreshToken, RevokedToken, User, clock
+from users_service.models import LoginSession, RefreshToken, RevokedToken, User
 from users_service.models.login_session import ADDRESS_MAX, USER_AGENT_MAX
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from users_service.models import clock
+from users_service import clock
 
 REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "iss"]
 ACCESS = "access"

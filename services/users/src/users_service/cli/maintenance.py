@@ -5,8 +5,9 @@ from datetime import timedelta
 import click
 from flask.cli import with_appcontext
 
+from users_service import clock
 from users_service.files.storage import current_storage
-from users_service.models import clock, prune_expired
+from users_service.models import prune_expired
 from users_service.models.database import db
 from users_service.users.reference_import import import_reference_users
 

@@ -10,7 +10,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, Integer, String, delete, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from users_service.models import clock
+from users_service import clock
 from users_service.models.base import Base, Expiring, UTCDateTime
 from users_service.models.refresh_token import TOKEN_BYTES, digest
 from users_service.models.user import EMAIL_MAX

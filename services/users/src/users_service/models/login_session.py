@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from users_service.models import clock
+from users_service import clock
 from users_service.models.base import Base, Expiring, UTCDateTime
 
 ID_LENGTH = 32

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ForeignKey, Integer, String, delete, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from users_service.models import clock
+from users_service import clock
 from users_service.models.base import Base, Expiring, UTCDateTime
 
 TOKEN_BYTES = 32  # 256 bits: guessing is hopeless, so a fast digest is enough to store it

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from users_service.models import clock
+from users_service import clock
 from users_service.models.base import Base, UTCDateTime
 from users_service.models.user import User
 

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Boolean, Index, Integer, Row, String, false, func, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from users_service.models import clock
+from users_service import clock
 from users_service.models.base import Base, UTCDateTime
 from users_service.models.identity_keys import canonical, email_key, key_of
 

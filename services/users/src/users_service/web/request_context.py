@@ -2,7 +2,7 @@
 reply carries (the instance and the request's id), and what the logs name."""
 
 import re
-import uuid
+import secrets
 
 from flask import Flask, Response, current_app, g, has_app_context, request
 
@@ -12,6 +12,7 @@ ALB_TRACE_HEADER = "X-Amzn-Trace-Id"
 # Ids are echoed into headers and logs: accept only short, printable, header-safe tokens.
 SAFE_ID = re.compile(r"[A-Za-z0-9._:;=/+\-]{1,200}")
 INSTANCE_KEY = "users_service.instance_id"
+ID_ENVIRON_KEYS = ("HTTP_X_REQUEST_ID", "HTTP_X_AMZN_TRACE_ID")  # the two headers above
 
 
 def client_address() -> str:
@@ -26,11 +27,12 @@ def current_instance_id() -> str | None:
 
 
 def incoming_request_id() -> str:
-    for header in (REQUEST_ID_HEADER, ALB_TRACE_HEADER):
-        value = request.headers.get(header, "")
-        if SAFE_ID.fullmatch(value):
-            return value
-    return uuid.uuid4().hex
+    """The client's X-Request-Id, else the ALB's trace id, if safe; else a new random id."""
+    for key in ID_ENVIRON_KEYS:  # read from the environ: every request pays for this
+        value = request.environ.get(key)
+        if value and SAFE_ID.fullmatch(value):
+            return str(value)
+    return secrets.token_hex(16)
 
 
 def register_request_context(app: Flask, instance_id: str) -> None:

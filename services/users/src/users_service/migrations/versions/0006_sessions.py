@@ -8,7 +8,7 @@ time of this migration, from an unknown client.
 import sqlalchemy as sa
 from alembic import op
 
-from users_service.models import clock
+from users_service import clock
 from users_service.models.base import UTCDateTime
 from users_service.models.login_session import ADDRESS_MAX, ID_LENGTH, USER_AGENT_MAX
 
