@@ -228,6 +228,8 @@ def _close(sessions: scoped_session[Session]) -> None:
     """Close this request's session after its reply is made. Closing rolls back what is still
     open; a connection the database dropped meanwhile makes that fail, and the failure would
     replace a finished reply with a 500. SQLAlchemy has already discarded the connection."""
+    if not sessions.registry.has():  # most requests never open one of the two
+        return
     try:
         sessions.remove()
     except DBAPIError as error:
