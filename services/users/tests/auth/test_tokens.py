@@ -18,7 +18,12 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from users_service.auth.signing_key import current_token_keys
-from users_service.auth.tokens import TokenKeys, issue_access_token
+from users_service.auth.tokens import (
+    AccessTokenVerifier,
+    TokenError,
+    TokenKeys,
+    issue_access_token,
+)
 from users_service.config import Settings
 from users_service.models import User
 from users_service.models.database import db
@@ -345,6 +350,42 @@ def test_token_expires_after_configured_lifetime(
     fake_clock.current = datetime.now(UTC)
     assert status(client, still_valid).status_code == 200
     assert_refused(status(client, just_expired), EXPIRED)
+
+
+def test_a_token_already_verified_still_expires(
+    client: FlaskClient, app: Flask, settings: Settings, user: User, fake_clock: FakeClock
+) -> None:
+    """The worker remembers a token it has verified, but not past its expiry: the same
+    token, accepted a moment ago, gets the expiry message once its lifetime is over."""
+    ttl = settings.access_token_ttl_seconds
+    token = issue_access_token(user.id, keys_of(app), ttl)
+    assert status(client, token).status_code == 200
+    assert status(client, token).status_code == 200  # the second time, from memory
+    fake_clock.advance(seconds=ttl)
+    assert_refused(status(client, token), EXPIRED)
+
+
+def test_a_token_already_verified_is_still_refused_once_revoked(
+    client: FlaskClient, user: User, login: Callable[..., str]
+) -> None:
+    """Remembering a token's signature is not remembering that it is good: revocation is
+    read from the database on every request."""
+    token = login(user.email)
+    assert status(client, token).status_code == 200
+    assert client.get("/auth/logout", headers=bearer(token)).status_code == 200
+    assert_refused(status(client, token))
+
+
+def test_verified_tokens_are_remembered_up_to_a_bound(app: Flask, user: User) -> None:
+    """Only tokens that passed every check are kept, and no more than the bound."""
+    with app.app_context():
+        verifier = AccessTokenVerifier(current_token_keys(), kept=2)
+        tokens = [issue_access_token(user.id, verifier.keys, 900) for _ in range(3)]
+        for token in tokens:
+            assert verifier.claims(token).user_id == user.id
+        with pytest.raises(TokenError):
+            verifier.claims(tokens[0][:-4] + "AAAA")
+    assert verifier.remembered == 2
 
 
 def test_expired_token_with_bad_signature_is_invalid_not_expired(

@@ -152,6 +152,10 @@ class AccessTokenVerifier:
             raise TokenError(expired=True)
         return claims
 
+    @property
+    def remembered(self) -> int:
+        return self._verified.cache_info().currsize
+
     def _verify(self, token: str) -> TokenClaims:
         return decode_access_token(token, self.keys)
 

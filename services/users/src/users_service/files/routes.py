@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, url_for
+from sqlalchemy import select
 
 from users_service.auth.guards import current_account, current_user, login_required
 from users_service.auth.rate_limits import TOO_MANY
@@ -28,11 +29,12 @@ from users_service.web.errors import (
     json_error,
     unavailable,
 )
-from users_service.web.pagination import PageQuery, list_reply
+from users_service.web.pagination import NewestFirst, PageQuery, list_reply
 from users_service.web.wire import InvalidReply, reply
 
 log = logging.getLogger(__name__)
 bp = Blueprint("files", __name__, url_prefix="/files")
+NEWEST_FILES = NewestFirst.of(select(StoredFile), StoredFile)
 QUOTA_EXCEEDED = "Storage quota exceeded."
 TOO_MANY_TRANSFERS = "Too many file transfers at once. Try again later."
 BUSY_MESSAGE = "Service busy: too many file transfers at once. Try again shortly."
@@ -104,7 +106,7 @@ def upload_file() -> tuple[Response, int, dict[str, str]]:
 @login_required
 def list_files() -> tuple[Response, int]:
     """Files, newest first, one page at a time (?limit=, ?cursor= from `next_cursor`)."""
-    return list_reply(db.reads, StoredFile, "files", FilesPageReply)
+    return list_reply(db.reads, NEWEST_FILES, "files", FilesPageReply)
 
 
 @bp.get("/<file_id>")

@@ -1,6 +1,7 @@
 """The users resource: a paginated list, single users, and what admins do to accounts (add,
 change, delete). With USERS_PUBLIC=false, reading users needs a token too."""
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response
@@ -28,7 +29,7 @@ from users_service.users.schemas import (
     UserWithoutEmail,
 )
 from users_service.web.errors import ApiError
-from users_service.web.pagination import PageQuery, page_of_rows
+from users_service.web.pagination import NewestFirst, PageQuery, page_of_rows
 from users_service.web.path_ids import get_by_path_id, path_id
 from users_service.web.security_log import Event, security_event
 from users_service.web.wire import Message, parse_body, reply
@@ -47,6 +48,7 @@ DUPLICATE_REPLY = error_reply("The username or email is taken.", *DUPLICATE_MESS
 NO_SUCH_USER_REPLY = error_reply("No such user.", NO_SUCH_USER)
 LAST_ADMIN_REPLY = error_reply("The user is the last active admin.", LAST_ADMIN)
 USER_BY_ID = select(*USER_PUBLIC).where(USERS.c.id == bindparam("id"))
+NEWEST_USERS = NewestFirst.of(select(*USER_PUBLIC), USERS.c)
 
 
 def users_are_public() -> bool:
@@ -61,9 +63,9 @@ def list_users() -> tuple[Response, int]:
 
     With USERS_PUBLIC=false, for signed-in users only, and an email only for admins and
     the user themself."""
-    sizes = current_settings().page_sizes("users")
-    page = page_of_rows(db.read_all, select(*USER_PUBLIC), USERS.c, sizes)
-    users = [as_seen(user) for user in page.rows]
+    page = page_of_rows(db.read_all, NEWEST_USERS, current_settings().page_sizes("users"))
+    shown = as_seen_by_caller()
+    users = [shown(user) for user in page.rows]
     return reply(UsersPageReply(data=UsersPage(users=users, **page.meta)))
 
 
@@ -79,7 +81,7 @@ def get_user(user_id: str) -> tuple[Response, int]:
     user = None if row_id is None else db.read_one(USER_BY_ID, id=row_id)
     if user is None:
         raise ApiError(404, NO_SUCH_USER, "fail")
-    return reply(UserReply(data=as_seen(user)))
+    return reply(UserReply(data=as_seen_by_caller()(user)))
 
 
 @bp.post("")
@@ -155,9 +157,14 @@ def found_user(session: Session, user_id: str) -> User:
     return user
 
 
-def as_seen(user: Any) -> UserPublic | UserWithoutEmail:
-    """`user` (a row with the USER_PUBLIC columns) as the caller may see it: with its email
+def as_seen_by_caller() -> Callable[[Any], UserPublic | UserWithoutEmail]:
+    """How the caller may see a user (a row with the USER_PUBLIC columns): with its email
     when users are public, or when the caller is an admin or the user themself."""
-    if users_are_public() or current_user().admin or current_user().id == user.id:
-        return UserPublic.model_validate(user)
-    return UserWithoutEmail.model_validate(user)
+    if users_are_public() or current_user().admin:
+        return UserPublic.model_validate
+    caller = current_user().id
+
+    def as_seen(user: Any) -> UserPublic | UserWithoutEmail:
+        return (UserPublic if user.id == caller else UserWithoutEmail).model_validate(user)
+
+    return as_seen

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from flask import Response, request
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import Select, bindparam, tuple_
 from sqlalchemy.orm import Session
 
 from users_service.config import current_settings
@@ -90,20 +90,39 @@ class PageRequest:
         return cls(min(int(raw_limit), maximum), Cursor.decode(cursor) if cursor else None)
 
 
-# Runs a page's query: the ORM's `session.scalars(query).all()`, or `db.read_all`.
-Reader = Callable[[Select[Any]], Sequence[Any]]
+# Runs a statement with parameters: `db.read_all`, or an ORM session's (see `list_reply`).
+Reader = Callable[..., Sequence[Any]]
+
+
+@dataclass(frozen=True)
+class NewestFirst:
+    """A list's query, newest first, as the two statements its pages need (the first page,
+    and the pages after a cursor), built once: a request only binds its limit and cursor."""
+
+    first: Select[Any]
+    after: Select[Any]
+
+    @classmethod
+    def of(cls, query: Select[Any], keys: Any) -> "NewestFirst":
+        """`keys` has the `created_at` and `id` columns to order by (a model, or a table's
+        columns)."""
+        first = query.order_by(keys.created_at.desc(), keys.id.desc()).limit(bindparam("limit"))
+        cursor = tuple_(
+            bindparam("after_created_at", type_=keys.created_at.type),
+            bindparam("after_id", type_=keys.id.type),
+        )
+        return cls(first, first.where(tuple_(keys.created_at, keys.id) < cursor))
 
 
 def newest_first(
-    read: Reader, query: Select[Any], keys: Any, page: PageRequest
+    read: Reader, pages: NewestFirst, page: PageRequest
 ) -> tuple[Sequence[Any], str | None]:
-    """One page of the rows of `query` and the next cursor; `keys` has the `created_at`
-    and `id` columns it is ordered by (a model, or a table's columns)."""
-    query = query.order_by(keys.created_at.desc(), keys.id.desc())
-    if page.after is not None:
-        key = tuple_(keys.created_at, keys.id)
-        query = query.where(key < tuple_(page.after.created_at, page.after.id))
-    rows = read(query.limit(page.limit + 1))
+    """One page of rows and the next cursor."""
+    if page.after is None:
+        rows = read(pages.first, limit=page.limit + 1)
+    else:
+        after = {"after_created_at": page.after.created_at, "after_id": page.after.id}
+        rows = read(pages.after, limit=page.limit + 1, **after)
     if len(rows) <= page.limit:
         return rows, None
     last = rows[page.limit - 1]
@@ -123,24 +142,24 @@ class RowsPage:
         return {"next_cursor": self.next_cursor, "limit": self.limit}
 
 
-def page_of_rows(read: Reader, query: Select[Any], keys: Any, sizes: tuple[int, int]) -> RowsPage:
-    """One page of the rows of `query` per the request's ?limit= and ?cursor=, with `sizes`
-    = (default, maximum) page size; see `newest_first`."""
+def page_of_rows(read: Reader, pages: NewestFirst, sizes: tuple[int, int]) -> RowsPage:
+    """The page of `pages` that the request's ?limit= and ?cursor= ask for, with `sizes` =
+    (default, maximum) page size."""
     page = PageRequest.from_query(*sizes)
-    rows, next_cursor = newest_first(read, query, keys, page)
+    rows, next_cursor = newest_first(read, pages, page)
     return RowsPage(rows, next_cursor, page.limit)
 
 
 def list_reply(
-    session: Session, model: Any, kind: Literal["users", "files"], envelope: type[Reply]
+    session: Session, pages: NewestFirst, kind: Literal["users", "files"], envelope: type[Reply]
 ) -> tuple[Response, int]:
-    """A list view's whole reply: one page of `model` rows (page sizes `<KIND>_PAGE_SIZE` and
+    """A list view's whole reply: one page of model rows (page sizes `<KIND>_PAGE_SIZE` and
     `<KIND>_MAX_PAGE_SIZE`) in `envelope`, whose `data` holds them under `kind`."""
 
-    def read(query: Select[Any]) -> Sequence[Any]:
-        return session.scalars(query).all()
+    def read(statement: Select[Any], **params: Any) -> Sequence[Any]:
+        return session.scalars(statement, params).all()
 
-    page = page_of_rows(read, select(model), model, current_settings().page_sizes(kind))
+    page = page_of_rows(read, pages, current_settings().page_sizes(kind))
     data = {kind: page.rows, **page.meta}
     return reply(envelope.model_validate({"data": data}, from_attributes=True))
 
