@@ -84,8 +84,10 @@ class DatabaseSettings(BaseSettings):
     db_pool_timeout_seconds: float = Field(3.0, gt=0, le=60)
     # Requests that would wait behind this many others for a connection (per worker), or
     # longer than this many seconds by the recent pace, are refused at once, with a 503 and
-    # Retry-After, instead of after DB_POOL_TIMEOUT_SECONDS.
-    db_pool_queue_max: int = Field(256, ge=1)
+    # Retry-After, instead of after DB_POOL_TIMEOUT_SECONDS. The wait is what should refuse:
+    # a cap on the count below the connections a worker takes would refuse requests it could
+    # serve in time, and each refusal takes the CPU from the requests it admitted.
+    db_pool_queue_max: int = Field(1000, ge=1)
     db_pool_queue_max_wait_seconds: float = Field(2.0, gt=0, le=60)
     db_connect_timeout_seconds: int = Field(3, ge=1, le=60)
     db_statement_timeout_ms: int = Field(5000, ge=100)

@@ -83,6 +83,10 @@ def worker_exit(server: Any, worker: Any) -> None:
     outbox = getattr(app, "extensions", {}).get(EXTENSION_KEY)
     if outbox is not None and not outbox.drain(MAIL_DRAIN_SECONDS):
         server.log.warning("worker exit: mail still queued after %g s is lost", MAIL_DRAIN_SECONDS)
+    # What pre_fork froze would otherwise be freed only once the interpreter has torn gevent
+    # down, and logging's clean-up would then fail noisily in every exiting worker.
+    gc.unfreeze()
+    gc.collect()
 
 
 def on_exit(server: Any) -> None:

@@ -272,6 +272,17 @@ def test_the_master_shares_the_libraries_but_not_the_app(tmp_path: Path) -> None
     assert not loaded_modules & {"users_service.app", "users_service.models.database", "gevent"}
 
 
+def test_workers_stop_without_a_traceback(serve: Serve) -> None:
+    """What the master froze for its workers to share is freed while the worker can still
+    clean up: stopping writes no error to the log."""
+    with serve() as server:
+        assert requests.get(f"{server.base_url}/users", timeout=10).status_code == 200
+    log = server.log_path.read_text()
+    assert log.count("Worker exiting") == 2
+    assert "Traceback" not in log
+    assert "Exception ignored" not in log
+
+
 @pytest.mark.parametrize(
     ("algorithm", "missing"), [("RS256", "JWT_PRIVATE_KEYS"), ("HS256", "SECRET_KEY")]
 )
