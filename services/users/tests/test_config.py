@@ -417,6 +417,13 @@ def test_upload_defaults() -> None:
     )
 
 
+def test_by_default_only_the_expected_wait_refuses_a_request_queued_for_the_database() -> None:
+    """The queue's cap is no lower than the connections a worker takes: a worker that could
+    serve its requests in time refuses none of them for their number alone."""
+    settings = load_settings()
+    assert settings.db_pool_queue_max >= settings.worker_connections
+
+
 def test_s3_storage_without_a_bucket_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
     """FILE_STORAGE=s3 refuses to start without S3_BUCKET."""
     monkeypatch.setenv("FILE_STORAGE", "s3")
