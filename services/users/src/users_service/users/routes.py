@@ -2,7 +2,7 @@
 change, delete). With USERS_PUBLIC=false, reading users needs a token too."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response
 from sqlalchemy import bindparam, select
@@ -47,6 +47,7 @@ LAST_ADMIN = (
 DUPLICATE_REPLY = error_reply("The username or email is taken.", *DUPLICATE_MESSAGES.values())
 NO_SUCH_USER_REPLY = error_reply("No such user.", NO_SUCH_USER)
 LAST_ADMIN_REPLY = error_reply("The user is the last active admin.", LAST_ADMIN)
+Found = TypeVar("Found")
 USER_BY_ID = select(*USER_PUBLIC).where(USERS.c.id == bindparam("id"))
 NEWEST_USERS = NewestFirst.of(select(*USER_PUBLIC), USERS.c)
 
@@ -78,9 +79,7 @@ def get_user(user_id: str) -> tuple[Response, int]:
     With USERS_PUBLIC=false, for signed-in users only, and the email only for admins and
     the user themself."""
     row_id = path_id(user_id)
-    user = None if row_id is None else db.read_one(USER_BY_ID, id=row_id)
-    if user is None:
-        raise ApiError(404, NO_SUCH_USER, "fail")
+    user = existing(None if row_id is None else db.read_one(USER_BY_ID, id=row_id))
     return reply(UserReply(data=as_seen_by_caller()(user)))
 
 
@@ -151,7 +150,11 @@ def delete_user(user_id: str) -> tuple[Response, int]:
 
 def found_user(session: Session, user_id: str) -> User:
     """The user this path segment names, or the contract's 404."""
-    user = get_by_path_id(session, User, user_id)
+    return existing(get_by_path_id(session, User, user_id))
+
+
+def existing(user: Found | None) -> Found:
+    """`user` as found (a model or a row), or the contract's 404 when there is none."""
     if user is None:
         raise ApiError(404, NO_SUCH_USER, "fail")
     return user

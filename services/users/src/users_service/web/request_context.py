@@ -12,7 +12,10 @@ ALB_TRACE_HEADER = "X-Amzn-Trace-Id"
 # Ids are echoed into headers and logs: accept only short, printable, header-safe tokens.
 SAFE_ID = re.compile(r"[A-Za-z0-9._:;=/+\-]{1,200}")
 INSTANCE_KEY = "users_service.instance_id"
-ID_ENVIRON_KEYS = ("HTTP_X_REQUEST_ID", "HTTP_X_AMZN_TRACE_ID")  # the two headers above
+# Where WSGI puts those two headers, in the order they are believed.
+ID_ENVIRON_KEYS = tuple(
+    "HTTP_" + header.upper().replace("-", "_") for header in (REQUEST_ID_HEADER, ALB_TRACE_HEADER)
+)
 
 
 def client_address() -> str:
