@@ -17,6 +17,7 @@ from users_service.auth.tokens import (
     account_stamp,
 )
 from users_service.models import RevokedToken, User
+from users_service.models.compiled_reads import CompiledRead
 from users_service.models.database import db
 from users_service.models.user import USER_VIEW, USERS, UserView
 from users_service.users import accounts
@@ -35,8 +36,8 @@ WRONG_PASSWORD = "The password is wrong."  # noqa: S105
 GUARD_ATTRIBUTE = "auth_guard"
 # The token's account and whether the token or its session is revoked: one round trip.
 REVOKED = RevokedToken.any_of(bindparam("jti"), bindparam("family")).label("revoked")
-SIGNED_IN_USER = select(*USER_VIEW, REVOKED).where(USERS.c.id == bindparam("user_id"))
-IS_REVOKED = select(REVOKED)
+SIGNED_IN_USER = CompiledRead(select(*USER_VIEW, REVOKED).where(USERS.c.id == bindparam("user_id")))
+IS_REVOKED = CompiledRead(select(REVOKED))
 
 
 def login_required(view: View) -> View:

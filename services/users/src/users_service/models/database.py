@@ -11,7 +11,6 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext, suppress
 from pathlib import Path
@@ -19,11 +18,12 @@ from typing import Any
 
 import psycopg2
 from flask import Flask, current_app
-from sqlalchemy import Engine, Executable, Row, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, scoped_session
 
 from users_service.config import Settings
+from users_service.models.compiled_reads import CompiledRead
 from users_service.models.fair_pool import FairQueuePool
 
 ENGINE_KEY = "users_service.engine"
@@ -167,9 +167,9 @@ class Database:
       of the connection's isolation level either way (autocommit is the pool's own).
 
     The reads that nearly every request makes (the guard's, a user by id, a page of users)
-    skip the ORM: `read_one` and `read_all` run a Core statement on a connection held only
-    for that statement. Building objects from rows and tracking them cost those requests
-    more than the round trip itself.
+    skip the ORM and Core's execution: `read_one` and `read_all` run a `CompiledRead` on a
+    connection held only for that statement. Building objects from rows and tracking them
+    cost those requests more than the round trip itself.
 
     The one instance is `db`, below."""
 
@@ -203,15 +203,15 @@ class Database:
         engine: Engine = current_app.extensions[READ_ENGINE_KEY]
         return engine
 
-    def read_one(self, statement: Executable, **params: Any) -> Row[Any] | None:
-        """The first row of a Core statement, in autocommit."""
+    def read_one(self, read: CompiledRead, **params: Any) -> Any | None:
+        """The first row of a compiled read, in autocommit."""
         with self.read_engine.connect() as connection:
-            return connection.execute(statement, params).first()
+            return read.first(connection, params)
 
-    def read_all(self, statement: Executable, **params: Any) -> Sequence[Row[Any]]:
-        """Every row of a Core statement, in autocommit."""
+    def read_all(self, read: CompiledRead, **params: Any) -> list[Any]:
+        """Every row of a compiled read, in autocommit."""
         with self.read_engine.connect() as connection:
-            return connection.execute(statement, params).all()
+            return read.all(connection, params)
 
     def _new_session(self) -> Session:
         return Session(bind=self.engine, expire_on_commit=False)

@@ -15,6 +15,7 @@ from users_service.files.storage import current_storage
 from users_service.meta.openapi import documented
 from users_service.meta.openapi.standard import error_reply
 from users_service.models import User
+from users_service.models.compiled_reads import CompiledRead
 from users_service.models.database import db
 from users_service.models.user import USER_PUBLIC, USERS
 from users_service.users import accounts
@@ -48,7 +49,7 @@ DUPLICATE_REPLY = error_reply("The username or email is taken.", *DUPLICATE_MESS
 NO_SUCH_USER_REPLY = error_reply("No such user.", NO_SUCH_USER)
 LAST_ADMIN_REPLY = error_reply("The user is the last active admin.", LAST_ADMIN)
 Found = TypeVar("Found")
-USER_BY_ID = select(*USER_PUBLIC).where(USERS.c.id == bindparam("id"))
+USER_BY_ID = CompiledRead(select(*USER_PUBLIC).where(USERS.c.id == bindparam("id")))
 NEWEST_USERS = NewestFirst.of(select(*USER_PUBLIC), USERS.c)
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import Select, bindparam, tuple_
 from sqlalchemy.orm import Session
 
 from users_service.config import current_settings
+from users_service.models.compiled_reads import CompiledRead
 from users_service.web.errors import ApiError
 from users_service.web.path_ids import BIGINT_MAX
 from users_service.web.wire import Reply, reply
@@ -90,17 +91,17 @@ class PageRequest:
         return cls(min(int(raw_limit), maximum), Cursor.decode(cursor) if cursor else None)
 
 
-# Runs a statement with parameters: `db.read_all`, or an ORM session's (see `list_reply`).
+# Runs a read with parameters: `db.read_all`, or an ORM session's (see `list_reply`).
 Reader = Callable[..., Sequence[Any]]
 
 
 @dataclass(frozen=True)
 class NewestFirst:
-    """A list's query, newest first, as the two statements its pages need (the first page,
-    and the pages after a cursor), built once: a request only binds its limit and cursor."""
+    """A list's query, newest first, as the two reads its pages need (the first page, and
+    the pages after a cursor), built once: a request only binds its limit and cursor."""
 
-    first: Select[Any]
-    after: Select[Any]
+    first: CompiledRead
+    after: CompiledRead
 
     @classmethod
     def of(cls, query: Select[Any], keys: Any) -> "NewestFirst":
@@ -111,7 +112,8 @@ class NewestFirst:
             bindparam("after_created_at", type_=keys.created_at.type),
             bindparam("after_id", type_=keys.id.type),
         )
-        return cls(first, first.where(tuple_(keys.created_at, keys.id) < cursor))
+        after = first.where(tuple_(keys.created_at, keys.id) < cursor)
+        return cls(CompiledRead(first), CompiledRead(after))
 
 
 def newest_first(
@@ -156,8 +158,8 @@ def list_reply(
     """A list view's whole reply: one page of model rows (page sizes `<KIND>_PAGE_SIZE` and
     `<KIND>_MAX_PAGE_SIZE`) in `envelope`, whose `data` holds them under `kind`."""
 
-    def read(statement: Select[Any], **params: Any) -> Sequence[Any]:
-        return session.scalars(statement, params).all()
+    def read(compiled: CompiledRead, **params: Any) -> Sequence[Any]:
+        return session.scalars(compiled.statement, params).all()
 
     page = page_of_rows(read, pages, current_settings().page_sizes(kind))
     data = {kind: page.rows, **page.meta}
