@@ -1,5 +1,8 @@
 """The application factory: small, named registration steps."""
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Flask, Response, jsonify
 from flask_cors import CORS
 
@@ -28,6 +31,18 @@ cors = CORS()
 
 
 class ServiceFlask(Flask):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync_callables: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Flask asks this of the view and of every hook, on every request, and inspects the
+        function each time to see whether it is a coroutine: the answer never changes."""
+        known = self._sync_callables.get(func)
+        if known is None:
+            known = self._sync_callables[func] = super().ensure_sync(func)
+        return known
+
     def make_default_options_response(self) -> Response:
         """OPTIONS on any route: the methods it allows, in the JSON envelope (CORS, when
         configured, adds its headers to this reply)."""

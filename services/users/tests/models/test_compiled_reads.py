@@ -24,8 +24,10 @@ class Interrupted(BaseException):
     """What a deadline raises in a greenlet: not an Exception."""
 
 
-class InterruptingValues(dict[str, Any]):
-    def __getitem__(self, key: str) -> Any:
+class InterruptingValue:
+    """A value that the driver's adaptation interrupts, in the middle of `execute`."""
+
+    def __conform__(self, _protocol: object) -> Any:
         raise Interrupted
 
 
@@ -101,7 +103,7 @@ def test_an_interrupted_read_gives_up_its_connection(app: Flask) -> None:
     given back to the pool for the next request."""
     with app.app_context(), db.read_engine.connect() as connection:
         with pytest.raises(Interrupted):
-            USER_BY_ID.first(connection, InterruptingValues(id=1))
+            USER_BY_ID.first(connection, {"id": InterruptingValue()})
         assert connection.invalidated
 
 
