@@ -11,6 +11,7 @@ from typing import Any
 
 from bench import access_log, machine, wrk
 from bench.options import Options
+from bench.pairing import same_round_ratio
 from bench.scenarios import Scenario
 from bench.wrk import Result
 
@@ -60,12 +61,17 @@ def timing_refusals(scenario: Scenario, access_log_path: Path) -> Step:
 class Measurements:
     opts: Options
     samples: dict[str, list[Result]] = field(default_factory=dict)
+    # The round of each sample, numbered across phases: what pairs a scenario with the
+    # references measured in the same round.
+    rounds_of: dict[str, list[int]] = field(default_factory=dict)
+    _rounds_begun: int = 0
     background: list[float] = field(default_factory=list)  # CPU busy fraction between runs
     _warmed: set[str] = field(default_factory=set)
 
     def rounds(self, steps: list[Step], runs: int) -> None:
         """`runs` rounds of `steps` in order (the references first)."""
         for round_number in range(1, runs + 1):
+            self._rounds_begun += 1
             for step in steps:
                 self._measure(step, round_number, runs)
 
@@ -76,6 +82,7 @@ class Measurements:
         results = step.run(self.opts.duration_s)
         for key, result in results.items():
             self.samples.setdefault(key, []).append(result)
+            self.rounds_of.setdefault(key, []).append(self._rounds_begun)
             _progress(round_number, runs, key, result)
         # The pause also lets requests still in flight (a queued login) finish.
         self.background.append(machine.busy_fraction(SETTLE_S))
@@ -92,7 +99,17 @@ class Measurements:
             "non_2xx": sum(r.non_2xx for r in runs),
             "socket_errors": {k: sum(r.socket_errors[k] for r in runs) for k in wrk.SOCKET_ERRORS},
             "runs": [asdict(r) for r in runs],
+            "rounds": self.rounds_of[key],
         }
+
+    def ratio(self, key: str, reference: str) -> float:
+        """`key`'s rate over `reference`'s, round by round (bench/pairing.py)."""
+        return same_round_ratio(
+            [r.requests_per_s for r in self.samples[key]],
+            self.rounds_of[key],
+            [r.requests_per_s for r in self.samples[reference]],
+            self.rounds_of[reference],
+        )
 
     def _warm_up(self, step: Step) -> None:
         if step.key not in self._warmed:

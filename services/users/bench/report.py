@@ -59,9 +59,13 @@ def _endpoint(
     target = targets.ratio_target(key)
     # Logins and the probe are not runs at full load: a ratio would mean nothing there.
     full_load = key in REFERENCES or target is not None
-    stats["ratio_to_ceiling"] = stats["requests_per_s"] / reference[CEILING] if full_load else None
+    stats["ratio_to_ceiling"] = m.ratio(key, CEILING) if full_load else None
     stats["limit"] = target.limit if target else None
-    stats["ratio_to_limit"] = stats["requests_per_s"] / reference[target.limit] if target else None
+    stats["ratio_to_limit"] = m.ratio(key, target.limit) if target else None
+    # The same figure as earlier reports computed it, for comparison: a ratio of medians.
+    stats["ratio_of_medians_to_limit"] = (
+        stats["requests_per_s"] / reference[target.limit] if target else None
+    )
     verdict = _endpoint_verdict(key, stats)
     stats["verdict"] = verdict.to_json() if verdict else None
     return stats
