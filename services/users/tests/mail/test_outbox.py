@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from users_service.mail import Message, Outbox, current_outbox
+from users_service.mail.backends import Backend, PermanentRefusalError
 from users_service.models import User
 from users_service.models.database import db
 
@@ -41,7 +42,7 @@ class RecordingBackend:
         self.sent.append(message)
 
 
-def outbox_of(app: Flask, backend: RecordingBackend, **options: Any) -> tuple[Outbox, list[float]]:
+def outbox_of(app: Flask, backend: Backend, **options: Any) -> tuple[Outbox, list[float]]:
     """An outbox on `backend` whose pauses are recorded, not slept."""
     pauses: list[float] = []
     values = {"limit": 10, "attempts": 3, **options}
@@ -77,6 +78,30 @@ def test_a_failing_send_is_retried_then_given_up_without_logging_the_mail(
     assert backend.sent == []
     assert "(attempt 3 of 3): SMTPServerDisconnected" in caplog.text
     assert "given up after 3 attempts" in caplog.text
+    for secret in (TOKEN, MESSAGE.subject, MESSAGE.to):
+        assert secret not in caplog.text
+
+
+class RefusingBackend:
+    name = "refusing"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def send(self, message: Message) -> None:
+        self.calls += 1
+        raise PermanentRefusalError("SMTPDataError 550")
+
+
+def test_a_mail_refused_for_good_is_not_retried(
+    make_app: Callable[..., Flask], caplog: pytest.LogCaptureFixture
+) -> None:
+    backend = RefusingBackend()
+    outbox, pauses = outbox_of(make_app(), backend, attempts=3)
+    assert outbox.submit(lambda: MESSAGE)
+    assert outbox.drain(DRAIN_SECONDS)
+    assert (backend.calls, pauses) == (1, [])
+    assert "mail via refusing refused for good, not retried: SMTPDataError 550" in caplog.text
     for secret in (TOKEN, MESSAGE.subject, MESSAGE.to):
         assert secret not in caplog.text
 

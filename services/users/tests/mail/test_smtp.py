@@ -1,11 +1,13 @@
 """SMTP against a real server on 127.0.0.1: plain, STARTTLS and TLS, with AUTH."""
 
+import smtplib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
 
+from users_service.mail.backends import PermanentRefusalError
 from users_service.mail.smtp import SmtpBackend
 
 from services.users.tests.mail.conftest import CREDENTIALS, MESSAGE, TOKEN, deliver
@@ -106,3 +108,23 @@ def test_the_port_defaults_to_the_standard_one_of_the_security(
         smtp_security=security,
     )
     assert SmtpBackend.from_settings(settings).port == port
+
+
+@pytest.mark.parametrize(
+    ("refusal", "permanent"),
+    [("550 5.7.1 Message rejected", True), ("451 4.3.0 Try again later", False)],
+    ids=["5xx", "4xx"],
+)
+def test_a_5xx_refusal_is_permanent_and_a_4xx_one_is_worth_a_retry(
+    make_settings: Callable[..., Any], smtp_server: SmtpServer, refusal: str, permanent: bool
+) -> None:
+    """RFC 5321: the outbox retries what a later attempt may get through (4xx), and only that."""
+    smtp_server.inbox.refusal = refusal
+    backend = SmtpBackend.from_settings(make_settings(**smtp_server.settings()))
+    expected = PermanentRefusalError if permanent else smtplib.SMTPDataError
+    with pytest.raises(expected) as refused:
+        backend.send(MESSAGE)
+    assert type(refused.value) is expected
+    assert smtp_server.inbox.received == []
+    if permanent:
+        assert str(refused.value) == "SMTPDataError 550"

@@ -41,8 +41,11 @@ class Inbox:
     credentials: tuple[str, str] | None = None
     received: list[Received] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
+    refusal: str | None = None  # a reply that refuses every message ("550 ...", "451 ...")
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        if self.refusal is not None:
+            return self.refusal
         message = message_from_bytes(envelope.original_content, policy=policy.default)
         assert isinstance(message, EmailMessage)
         login = session.auth_data.login.decode() if session.authenticated else None

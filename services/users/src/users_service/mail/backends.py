@@ -9,11 +9,18 @@ from users_service.mail.message import Message
 log = logging.getLogger(__name__)
 
 
+class PermanentRefusalError(Exception):
+    """The mail system refused this mail for good (an SMTP 5xx reply, a 4xx from SES other
+    than throttling): the same mail sent again would be refused again. Its text names the
+    error and its code, never the mail nor the address."""
+
+
 class Backend(Protocol):
     name: str
 
     def send(self, message: Message) -> None:
-        """Hand the message to the mail system, or raise (the outbox retries)."""
+        """Hand the message to the mail system, or raise: PermanentRefusalError when sending it
+        again cannot help, anything else when it may (the outbox retries those)."""
 
 
 class ConsoleBackend:

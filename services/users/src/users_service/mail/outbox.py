@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from users_service.mail.backends import Backend
+from users_service.mail.backends import Backend, PermanentRefusalError
 from users_service.mail.message import Message
 
 log = logging.getLogger(__name__)
@@ -99,6 +99,9 @@ class Outbox:
         for attempt in range(1, self.attempts + 1):
             try:
                 self.backend.send(message)
+                return
+            except PermanentRefusalError as refusal:
+                log.error("mail via %s refused for good, not retried: %s", name, refusal)
                 return
             except Exception as error:  # smtplib's, OSError, botocore's: all worth a retry
                 log.warning(

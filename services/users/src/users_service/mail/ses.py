@@ -4,13 +4,16 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from users_service.config import Settings
+from users_service.mail.backends import PermanentRefusalError
 from users_service.mail.message import Message
 
 # Bounded like the S3 client; no retries of botocore's own: MAIL_SEND_ATTEMPTS is the one count.
 CLIENT_CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"total_max_attempts": 1})
 UTF8 = "UTF-8"
+TOO_MANY_REQUESTS = 429
 
 
 class SesBackend:
@@ -30,6 +33,18 @@ class SesBackend:
         return cls(client, settings.mail_from)
 
     def send(self, message: Message) -> None:
+        try:
+            self._send_email(message)
+        except ClientError as error:
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            code = error.response.get("Error", {}).get("Code", "")
+            # 4xx: SES refused this request (an unverified sender, a rejected message, a
+            # suspended account); 429 and 5xx are worth another try.
+            if 400 <= status < 500 and status != TOO_MANY_REQUESTS:
+                raise PermanentRefusalError(f"{code} ({status})") from error
+            raise
+
+    def _send_email(self, message: Message) -> None:
         self.client.send_email(
             FromEmailAddress=self.sender,
             Destination={"ToAddresses": [message.to]},

@@ -7,6 +7,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 from typing import Literal
 
 from users_service.config import Settings
+from users_service.mail.backends import PermanentRefusalError
 from users_service.mail.message import Message
 
 Security = Literal["starttls", "ssl", "none"]
@@ -53,10 +54,20 @@ class SmtpBackend:
         )
 
     def send(self, message: Message) -> None:
-        with self._connect() as client:
-            if self.credentials is not None:
-                client.login(*self.credentials)
-            client.send_message(mime_message(self.sender, message))
+        try:
+            with self._connect() as client:
+                if self.credentials is not None:
+                    client.login(*self.credentials)
+                client.send_message(mime_message(self.sender, message))
+        except smtplib.SMTPRecipientsRefused as error:
+            codes = [code for code, _ in error.recipients.values()]
+            if all(_permanent(code) for code in codes):
+                raise PermanentRefusalError(f"{type(error).__name__} {codes[0]}") from error
+            raise
+        except smtplib.SMTPResponseException as error:  # a refused login, sender or message
+            if _permanent(error.smtp_code):
+                raise PermanentRefusalError(f"{type(error).__name__} {error.smtp_code}") from error
+            raise
 
     def _connect(self) -> smtplib.SMTP:
         if self.security == "ssl":
@@ -69,6 +80,11 @@ class SmtpBackend:
             client.close()
             raise
         return client
+
+
+def _permanent(code: int) -> bool:
+    """RFC 5321: 5yz replies are permanent, 4yz ones transient (try again later)."""
+    return 500 <= code < 600
 
 
 def mime_message(sender: str, message: Message) -> EmailMessage:
