@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psutil
 
+import users_service
 from bench.proctree import process_tree
 from users_service.auth import rsa_keys
 from users_service.config import Settings
@@ -91,6 +92,15 @@ def start(app: str, env: Mapping[str, str], log_path: Path) -> Server:
         raise
     started_after_s = time.perf_counter() - began
     return Server(f"http://127.0.0.1:{port}", port, process, started_after_s, log_path)
+
+
+def compile_bytecode() -> None:
+    """Write the bytecode of the service and of the bench's apps, as the image's install does:
+    a start then reads it rather than compiling every module (which it would do each time
+    where PYTHONDONTWRITEBYTECODE is set, and so report a slower start than a deployment's)."""
+    sources = [Path(users_service.__file__).parent, Path(__file__).parent]
+    compile_all = [str(SERVICE_BIN / "python"), "-m", "compileall", "-q", *map(str, sources)]
+    subprocess.run(compile_all, check=True)  # noqa: S603 - our own venv's Python
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -19,6 +19,7 @@ from bench.processes import (
     DATABASE_LIMIT_APP,
     FLASK_LIMIT_APP,
     SERVICE_APP,
+    compile_bytecode,
     production_env,
     running,
     start,
@@ -52,6 +53,7 @@ def _run(opts: Options, logs: Path) -> report.Summary:
     with bench_database(opts.database_url) as url:
         env = production_env(url, opts.service_env)
         reset_and_migrate(env)
+        compile_bytecode()
         cold = cold_starts(opts, env, logs)
         with (
             running(SERVICE_APP, env, logs / "service.log") as service,

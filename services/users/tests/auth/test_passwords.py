@@ -3,13 +3,15 @@
 from collections.abc import Callable
 from typing import Any
 
+import argon2
 import pytest
+from argon2.exceptions import VerifyMismatchError
 from flask import Flask
 from flask.testing import FlaskClient
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from users_service.auth.passwords import PasswordHasher
+from users_service.auth.passwords import PasswordHasher, unmatchable_argon2_hash
 from users_service.config import Settings
 from users_service.models import User
 from users_service.models.database import db
@@ -96,6 +98,20 @@ def test_same_password_gets_different_salts(app: Flask, make_user: Callable[...,
     """Two accounts with the same password have different hashes."""
     first, second = make_user(), make_user()
     assert stored_hash(app, first.email) != stored_hash(app, second.email)
+
+
+@pytest.mark.parametrize(("time_cost", "memory_kib", "parallelism"), [(2, 19456, 1), (3, 64, 2)])
+def test_the_dummy_for_unknown_accounts_costs_a_full_check(
+    time_cost: int, memory_kib: int, parallelism: int
+) -> None:
+    """It has the parameters of a real hash, and a check against it runs to a mismatch:
+    a malformed dummy would be refused at once, and so tell unknown accounts apart."""
+    hasher = argon2.PasswordHasher(time_cost, memory_kib, parallelism)
+    dummy, real = unmatchable_argon2_hash(hasher), hasher.hash(PASSWORD)
+    assert argon2.extract_parameters(dummy) == argon2.extract_parameters(real)
+    assert unmatchable_argon2_hash(hasher) != dummy
+    with pytest.raises(VerifyMismatchError):
+        hasher.verify(dummy, PASSWORD)
 
 
 # --- rehash on login ---

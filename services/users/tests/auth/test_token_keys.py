@@ -93,6 +93,22 @@ def test_keys_are_read_in_their_order(new_pem: str, settings: Settings) -> None:
     ]
 
 
+def _corrupted(key: rsa.RSAPrivateKey) -> rsa.RSAPrivateKey:
+    """The key with its private exponents damaged, as a flipped bit in storage would: its
+    signatures no longer verify."""
+    numbers = key.private_numbers()
+    damaged = rsa.RSAPrivateNumbers(
+        p=numbers.p,
+        q=numbers.q,
+        d=numbers.d + 2,
+        dmp1=numbers.dmp1 + 2,
+        dmq1=numbers.dmq1,
+        iqmp=numbers.iqmp,
+        public_numbers=numbers.public_numbers,
+    )
+    return damaged.private_key(unsafe_skip_rsa_key_validation=True)
+
+
 def _unusable_keys(new_pem: str) -> dict[str, str]:
     encrypted = rsa_keys.parse_keys(new_pem)[0].private.private_bytes(
         serialization.Encoding.PEM,
@@ -101,6 +117,7 @@ def _unusable_keys(new_pem: str) -> dict[str, str]:
     )
     small = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 (refused)
     return {
+        "inconsistent": pem(_corrupted(rsa_keys.parse_keys(new_pem)[0].private)),
         "none": "",
         "not pem": "not a key at all",
         "eleven": new_pem * 11,
@@ -113,7 +130,18 @@ def _unusable_keys(new_pem: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    "case", ["none", "not pem", "eleven", "twice", "mangled", "encrypted", "ec", "rsa 1024"]
+    "case",
+    [
+        "none",
+        "not pem",
+        "eleven",
+        "twice",
+        "mangled",
+        "encrypted",
+        "ec",
+        "rsa 1024",
+        "inconsistent",
+    ],
 )
 def test_unusable_keys_are_a_config_error_without_key_material(new_pem: str, case: str) -> None:
     text = _unusable_keys(new_pem)[case]

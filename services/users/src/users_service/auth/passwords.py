@@ -6,6 +6,8 @@ in the database, every refusal also pays the other algorithm's check (a bcrypt d
 their cost, or an argon2 dummy), so an imported account cannot be told apart by time.
 """
 
+import base64
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 import bcrypt
 from argon2 import PasswordHasher as Argon2Hasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.low_level import ARGON2_VERSION
 from flask import Flask, current_app
 
 from users_service.auth.native_threads import NativeThreads
@@ -68,7 +71,7 @@ class PasswordHasher:
             time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism
         )
         self._threads = NativeThreads(threads)
-        self._dummy_hash = self._argon2.hash("dummy password for unknown accounts")
+        self._dummy_hash = unmatchable_argon2_hash(self._argon2)
         self._bcrypt_dummies: dict[int, str] = {}  # by cost, made when first needed
         self.legacy_cost = LegacyCost()
 
@@ -118,6 +121,19 @@ class PasswordHasher:
             return bool(self._argon2.verify(stored_hash, password))
         except (VerificationError, InvalidHashError):
             return False
+
+
+def unmatchable_argon2_hash(hasher: Argon2Hasher) -> str:
+    """A hash of `hasher`'s parameters that no password matches (its digest is random):
+    checking a password against it costs what checking a real one does. Written out in the
+    PHC format argon2 reads, since hashing one would add a hash's time to every start."""
+    salt, digest = (_phc_base64(os.urandom(size)) for size in (hasher.salt_len, hasher.hash_len))
+    cost = f"m={hasher.memory_cost},t={hasher.time_cost},p={hasher.parallelism}"
+    return f"$argon2{hasher.type.name.lower()}$v={ARGON2_VERSION}${cost}${salt}${digest}"
+
+
+def _phc_base64(data: bytes) -> str:
+    return base64.b64encode(data).rstrip(b"=").decode()
 
 
 def _bcrypt_matches(stored_hash: str, password: str) -> bool:

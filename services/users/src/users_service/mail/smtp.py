@@ -4,6 +4,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
+from functools import cached_property
 from typing import Literal
 
 from users_service.config import Settings
@@ -32,9 +33,14 @@ class SmtpBackend:
     ) -> None:
         self.host, self.port, self.security, self.timeout = host, port, security, timeout
         self.sender, self.credentials = sender, credentials
-        # The system's CAs (or SSL_CERT_FILE's), and the host name checked against the
-        # certificate: a relay that cannot prove who it is gets no password and no mail.
-        self.tls = ssl.create_default_context()
+
+    @cached_property
+    def tls(self) -> ssl.SSLContext:
+        """The system's CAs (or SSL_CERT_FILE's), and the host name checked against the
+        certificate: a relay that cannot prove who it is gets no password and no mail. Read
+        at the first message rather than at start: loading the CAs would slow every
+        worker's start, for mail that most workers send late or never."""
+        return ssl.create_default_context()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "SmtpBackend":
