@@ -283,6 +283,37 @@ def test_workers_stop_without_a_traceback(serve: Serve) -> None:
     assert "Exception ignored" not in log
 
 
+def test_a_stopping_worker_closes_idle_connections_and_serves_arriving_requests(
+    serve: Serve,
+) -> None:
+    """SIGTERM: a keep-alive connection idle between requests is closed at once, rather than
+    holding its worker for the graceful timeout; a request whose first bytes have arrived is
+    served to the end. The master then exits well within that timeout."""
+    with serve(GRACEFUL_TIMEOUT_SECONDS="120") as server:
+        address = (urlsplit(server.base_url).hostname, urlsplit(server.base_url).port)
+        idle = [socket.create_connection(address, timeout=30) for _ in range(4)]
+        for connection in idle:  # one served request each, then kept open
+            connection.sendall(b"GET /ping HTTP/1.1\r\nHost: test\r\n\r\n")
+            assert connection.recv(4096).startswith(b"HTTP/1.1 200")
+        arriving = socket.create_connection(address, timeout=30)
+        arriving.sendall(b"GET /ping HTTP/1.1\r\nHost: test\r\n")  # not yet the blank line
+        time.sleep(0.5)  # the worker has read those bytes
+        server.process.terminate()
+        for connection in idle:
+            assert connection.recv(4096) == b""  # closed by the worker, without a reply
+        time.sleep(0.5)
+        arriving.sendall(b"\r\n")
+        reply = arriving.recv(4096)
+        assert reply.startswith(b"HTTP/1.1 200")
+        assert b"connection: close" in reply.lower()
+        server.process.wait(timeout=60)
+        for connection in [*idle, arriving]:
+            connection.close()
+    log = server.log_path.read_text()
+    assert "graceful timeout" not in log
+    assert log.count("Worker exiting") == 2
+
+
 @pytest.mark.parametrize(
     ("algorithm", "missing"), [("RS256", "JWT_PRIVATE_KEYS"), ("HS256", "SECRET_KEY")]
 )

@@ -19,10 +19,17 @@ connection as if the client had gone.
 
 Connections are served in turns: after each request its greenlet yields to the event loop
 (TURN_SECONDS), so a connection with requests queued cannot keep the worker to itself.
+
+A stopping worker (SIGTERM) closes the keep-alive connections that are idle between requests:
+gunicorn waits for every open connection before it exits, and an idle one would hold it for
+the whole graceful timeout. A request already arriving, or being served, still completes.
 """
 
+import contextlib
 import errno
 import json
+import select
+import socket
 import time
 from typing import Any
 
@@ -117,6 +124,16 @@ class DeadlineSocket:
         self._awaiting_request = True
         self._deadline = time.monotonic() + self._idle_seconds
 
+    def close_if_idle(self) -> None:
+        """End the connection if it is between requests with nothing of a next one received
+        (nor waiting to be read): its reader then sees the end of the stream."""
+        if not self._awaiting_request or self._expired:
+            return
+        readable, _, _ = select.select([self._sock], [], [], 0)
+        if not readable:
+            with contextlib.suppress(OSError):  # the peer may have gone already
+                self._sock.shutdown(socket.SHUT_RD)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sock, name)
 
@@ -129,7 +146,8 @@ class DeadlineGeventWorker(GeventWorker):  # type: ignore[misc]
         self.header_seconds = settings.header_timeout_seconds
         self.body_seconds = settings.body_timeout_seconds
         self.send_seconds = settings.send_timeout_seconds
-        super().init_process()
+        self.connections: set[DeadlineSocket] = set()
+        super().init_process()  # runs the worker until it stops
 
     def timeout_ctx(self) -> Any:
         return gevent.Timeout(None)  # the socket's own deadlines apply instead
@@ -137,7 +155,22 @@ class DeadlineGeventWorker(GeventWorker):  # type: ignore[misc]
     def handle(self, listener: Any, client: Any, addr: Any) -> None:
         client.setblocking(1)
         wrapped = DeadlineSocket(client, self.header_seconds, self.cfg.keepalive, self.send_seconds)
-        super(GeventWorker, self).handle(listener, wrapped, addr)
+        self.connections.add(wrapped)
+        try:
+            super(GeventWorker, self).handle(listener, wrapped, addr)
+        finally:
+            self.connections.discard(wrapped)
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        """SIGTERM: stop as gunicorn does, and close the idle connections from a greenlet of
+        their own, so that none of them is caught between reading a request's first bytes and
+        marking itself busy."""
+        super().handle_exit(sig, frame)
+        gevent.spawn(self.close_idle_connections)
+
+    def close_idle_connections(self) -> None:
+        for connection in list(self.connections):
+            connection.close_if_idle()
 
     def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> Any:
         sock.start_body(self.body_seconds)
