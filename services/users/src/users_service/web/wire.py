@@ -13,7 +13,7 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from flask import Response, jsonify, request
+from flask import Response, request
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, ValidationError, WithJsonSchema
 
 from users_service.web.errors import INVALID_PAYLOAD, ApiError
@@ -95,8 +95,10 @@ class Page(Reply):
 
 
 def reply(model: Reply, code: int = 200) -> tuple[Response, int]:
-    """The JSON reply for a reply model, exactly as the document describes it."""
-    return jsonify(model.model_dump(mode="json")), code
+    """The JSON reply for a reply model, exactly as the document describes it, with its keys
+    in the model's order. pydantic writes the JSON itself: handing Flask's encoder a dict
+    made from the model cost a page of users nearly twice as much."""
+    return Response(model.model_dump_json(), mimetype="application/json"), code
 
 
 def parse_body(model: type[Model], status: str = "error", context: Any = None) -> Model:
