@@ -40,6 +40,7 @@ def create_user(
     duplicates lose cleanly."""
     keys = keys_of(username, email)
     _refuse_duplicate(session, keys)
+    release_before_hashing(session)
     user = User(
         username=username,
         email=email,
@@ -117,6 +118,7 @@ def authenticate(
     whether or not the account exists and whichever hash it has."""
     stored = user.password_hash if user else None
     legacy_cost = hasher.legacy_cost.get(lambda: stored_bcrypt_cost(session))
+    release_before_hashing(session)
     verification = hasher.verify(stored, password, legacy_cost)
     if user is None or not verification.ok:
         return None
@@ -127,6 +129,14 @@ def authenticate(
         user.password_hash = hasher.hash(password)
         session.commit()
     return user
+
+
+def release_before_hashing(session: Session) -> None:
+    """End the session's transaction, giving its connection back to the pool: a hash takes
+    longer than most requests, and a connection held meanwhile would be one that other
+    requests wait for (a burst of logins would empty the pool). What was read stays loaded;
+    the writes that follow the hash begin a transaction of their own."""
+    session.commit()
 
 
 def stored_bcrypt_cost(session: Session) -> int | None:
