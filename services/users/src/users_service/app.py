@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response
 from flask_cors import CORS
 
 from users_service import config, mail
@@ -26,6 +26,7 @@ from users_service.web.request_context import (
 )
 from users_service.web.security_log import register_security_log
 from users_service.web.trusted_proxies import TrustedProxies
+from users_service.web.wire import Message, reply
 
 cors = CORS()
 
@@ -47,7 +48,7 @@ class ServiceFlask(Flask):
         """OPTIONS on any route: the methods it allows, in the JSON envelope (CORS, when
         configured, adds its headers to this reply)."""
         allowed = super().make_default_options_response().headers["Allow"]
-        response = jsonify(status="success", message=f"Allowed methods: {allowed}.")
+        response, _ = reply(Message(message=f"Allowed methods: {allowed}."))
         response.headers["Allow"] = allowed
         return response
 

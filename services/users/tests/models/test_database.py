@@ -136,12 +136,14 @@ def test_libpq_is_handed_the_resolved_address(
 
 
 def _drop_every_connection_but_this_one(database_url: str) -> int:
-    """What a database restart or failover does to the pool: every connection killed."""
+    """What a database restart or failover does to the pool: every connection killed (the
+    service's: its role's, which are all this role may end)."""
     with build_engine_for_admin(database_url).connect() as admin:
         return len(
             admin.exec_driver_sql(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND usename = current_user"
             ).all()
         )
 

@@ -95,10 +95,11 @@ class Page(Reply):
 
 
 def reply(model: Reply, code: int = 200) -> tuple[Response, int]:
-    """The JSON reply for a reply model, exactly as the document describes it, with its keys
-    in the model's order. pydantic writes the JSON itself: handing Flask's encoder a dict
-    made from the model cost a page of users nearly twice as much."""
-    return Response(model.model_dump_json(), mimetype="application/json"), code
+    """The JSON reply for a reply model, exactly as the document describes it: compact, its
+    keys in the model's order (`status` first), one line. pydantic writes the JSON itself:
+    handing Flask's encoder a dict made from the model cost a page of users nearly twice as
+    much."""
+    return Response(model.model_dump_json() + "\n", mimetype="application/json"), code
 
 
 def parse_body(model: type[Model], status: str = "error", context: Any = None) -> Model:
