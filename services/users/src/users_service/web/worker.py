@@ -31,6 +31,8 @@ import json
 import select
 import socket
 import time
+from collections.abc import Iterator
+from importlib import metadata
 from typing import Any
 
 import gevent
@@ -141,6 +143,10 @@ class DeadlineSocket:
 class DeadlineGeventWorker(GeventWorker):  # type: ignore[misc]
     """The gevent worker, reading every client through a DeadlineSocket."""
 
+    def patch(self) -> None:
+        with entry_points_read_once():
+            super().patch()  # gevent's monkey patching of the standard library
+
     def init_process(self) -> None:
         settings = load_settings()
         self.header_seconds = settings.header_timeout_seconds
@@ -180,6 +186,23 @@ class DeadlineGeventWorker(GeventWorker):  # type: ignore[misc]
             sock.flush()
             sock.await_next_request()
             gevent.sleep(TURN_SECONDS)
+
+
+@contextlib.contextmanager
+def entry_points_read_once() -> Iterator[None]:
+    """Read the installed packages' entry points once for the whole block.
+
+    gevent announces every module it patches to plugins that it looks up with
+    `importlib.metadata.entry_points(group=...)`, and each lookup reads the metadata of every
+    installed package: 25 reads in all, most of the time patching takes at a worker's start.
+    Nothing installs a package meanwhile, so one read answers them all."""
+    read_each_time = metadata.entry_points
+    everything = read_each_time()
+    metadata.entry_points = everything.select  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        metadata.entry_points = read_each_time
 
 
 def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
