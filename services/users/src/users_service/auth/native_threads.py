@@ -72,7 +72,7 @@ class NativeThreads:
 def release_free_memory() -> None:
     """glibc's malloc_trim: the main arena's free pages go back to the system. Other C
     libraries (musl, macOS) have no such call; there this does nothing."""
-    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+    trim = _c_library_function("malloc_trim")
     if trim is not None:
         trim(0)
 
@@ -81,9 +81,14 @@ def _share_one_arena() -> None:
     """Threads started from now on allocate from glibc's main arena, the one malloc_trim
     empties, rather than each from an arena of its own. Hashing allocates once per hash, so
     sharing costs nothing measurable."""
-    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+    mallopt = _c_library_function("mallopt")
     if mallopt is not None:
         mallopt(M_ARENA_MAX, 1)
+
+
+def _c_library_function(name: str) -> Any:
+    """A function of the process's C library, or None where it has none of that name."""
+    return getattr(ctypes.CDLL(None), name, None)
 
 
 def _gevent_active() -> bool:
