@@ -55,7 +55,7 @@ class Options:
             login_connections=_int("BENCH_LOGIN_CONNECTIONS", 8),
             wrk_threads=_int("BENCH_THREADS", 1),
             sizes=_ints("BENCH_SIZES", "100,1000,10000,100000"),
-            cold_starts=_int("BENCH_COLD_STARTS", 5),
+            cold_starts=_int("BENCH_COLD_STARTS", 11),
             overload_connections=_ints("BENCH_OVERLOAD_CONNECTIONS", "16,64,256,1024"),
             overload_runs=_int("BENCH_OVERLOAD_RUNS", min(runs, 3)),
             service_env={**SERVICE_OVERRIDES, **_pairs(os.environ.get("BENCH_ENV", ""))},

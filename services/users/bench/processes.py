@@ -33,7 +33,9 @@ CEILING_APP = "bench.hello_wsgi:app"
 FLASK_LIMIT_APP = "bench.flask_ping:app"
 DATABASE_LIMIT_APP = "bench.db_limit:app"
 START_TIMEOUT_S = 30
-STOP_TIMEOUT_S = 20
+# Above gunicorn's graceful timeout (GRACEFUL_TIMEOUT_SECONDS, 20 s by default): a master that
+# drains for the whole of it still exits on its own, rather than being killed.
+STOP_TIMEOUT_S = 30
 POLL_INTERVAL_S = 0.005
 
 
