@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from users_service.models import User
+from users_service.models import RefreshToken, User
 
 from services.users.tests.support.helpers import PASSWORD, bearer
 from services.users.tests.support.limits import GENEROUS, assert_too_many
@@ -111,6 +111,24 @@ def test_a_reused_refresh_token_logs_its_account_once(
     events, output = logged(capsys)
     assert events == [event("refresh.reused", user.id, "refresh-again")]
     assert_none_in(output, first["refresh_token"], second["refresh_token"], second["auth_token"])
+
+
+def test_a_refresh_whose_token_goes_meanwhile_is_refused_without_a_reuse_event(
+    client: FlaskClient, user: User, capsys: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A logout, a password change or the account's deletion can remove the token between
+    the refresh's read of it and its spending: a refusal, not a copied token."""
+    pair = log_in(client, user.email, PASSWORD, "before").get_json()
+    spend = RefreshToken.spend
+
+    def removed_first(row: RefreshToken, session: Any) -> bool:
+        RefreshToken.remove_all(session, row.user_id)
+        return spend(row, session)
+
+    monkeypatch.setattr(RefreshToken, "spend", removed_first)
+    capsys.readouterr()
+    assert refresh(client, pair["refresh_token"], "refresh-raced").status_code == 401
+    assert logged(capsys)[0] == []
 
 
 def test_an_unknown_refresh_token_logs_nothing(client: FlaskClient, capsys: Capture) -> None:

@@ -111,6 +111,10 @@ def rotate(session: Session, signer: Signer, refresh_token: str) -> TokenPair:
     if row.expires_at <= clock.now():
         raise TokenError(expired=True)
     if not row.spend(session):
+        if not row.still_stored(session):
+            # Removed since it was read: its session ended (a logout, a password change)
+            # or its user went. Not a copy of the token being used.
+            raise TokenError()
         end_session(session, signer, user.id, login.id)
         session.commit()
         raise TokenReusedError(user.id)

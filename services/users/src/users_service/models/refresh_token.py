@@ -8,7 +8,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, Integer, String, delete, update
+from sqlalchemy import ForeignKey, Integer, String, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from users_service import clock
@@ -54,7 +54,7 @@ class RefreshToken(Expiring, Base):
 
     def spend(self, session: Session) -> bool:
         """Mark used; False when it already was (also by a concurrent request: the
-        conditional UPDATE lets exactly one spender win)."""
+        conditional UPDATE lets exactly one spender win), or when it is gone."""
         result = session.execute(
             update(RefreshToken)
             .where(RefreshToken.token_hash == self.token_hash, RefreshToken.used_at.is_(None))
@@ -62,3 +62,8 @@ class RefreshToken(Expiring, Base):
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0))
+
+    def still_stored(self, session: Session) -> bool:
+        """Whether the row is in the database now (not as this session last read it)."""
+        query = select(RefreshToken.token_hash).where(RefreshToken.token_hash == self.token_hash)
+        return session.scalar(query) is not None
