@@ -198,7 +198,7 @@ def entry_points_read_once() -> Iterator[None]:
     Nothing installs a package meanwhile, so one read answers them all."""
     read_each_time = metadata.entry_points
     everything = read_each_time()
-    metadata.entry_points = everything.select  # type: ignore[assignment]
+    metadata.entry_points = everything.select
     try:
         yield
     finally:
