@@ -3,7 +3,7 @@ round by round, so that drift between rounds and phases does not pass for a diff
 
 import pytest
 
-from services.users.bench.pairing import same_round_ratio
+from services.users.bench.pairing import round_order, same_round_ratio
 
 
 def test_a_slow_phase_cancels_out() -> None:
@@ -31,3 +31,20 @@ def test_rounds_without_the_reference_are_left_out() -> None:
 def test_no_common_round_is_an_error_not_a_figure() -> None:
     with pytest.raises(ValueError, match="no round"):
         same_round_ratio([800.0], [1], [1000.0], [2])
+
+
+def test_the_steps_take_turns_to_go_first_after_the_references() -> None:
+    """Over as many rounds as there are steps, each step runs once in each place, so a drift
+    in the course of every round falls on all of them alike."""
+    references, steps = ["ceiling", "limit"], ["a", "b", "c"]
+    orders = [round_order(references, steps, n, take_turns=True) for n in (1, 2, 3, 4)]
+    assert orders == [
+        ["ceiling", "limit", "a", "b", "c"],
+        ["ceiling", "limit", "b", "c", "a"],
+        ["ceiling", "limit", "c", "a", "b"],
+        ["ceiling", "limit", "a", "b", "c"],
+    ]
+
+
+def test_a_ramp_keeps_its_order() -> None:
+    assert round_order([], [16, 64, 256], 2, take_turns=False) == [16, 64, 256]

@@ -1,7 +1,8 @@
-"""Repeated measurements, taken in rounds (every scenario once per round, the reference
-first) so that a noisy spell on a shared machine touches all scenarios alike, summarised by
-medians. Between runs, while the benchmark itself is idle, the machine's CPU use is sampled:
-it is the load of other work, which skews every figure."""
+"""Repeated measurements, taken in rounds (every scenario once per round, the references
+first, the scenarios taking turns to go first) so that a noisy spell on a shared machine
+touches all scenarios alike, summarised by medians. Between runs, while the benchmark itself
+is idle, the machine's CPU use is sampled: it is the load of other work, which skews every
+figure."""
 
 import statistics
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from typing import Any
 
 from bench import access_log, machine, wrk
 from bench.options import Options
-from bench.pairing import same_round_ratio
+from bench.pairing import round_order, same_round_ratio
 from bench.scenarios import Scenario
 from bench.wrk import Result
 
@@ -68,11 +69,14 @@ class Measurements:
     background: list[float] = field(default_factory=list)  # CPU busy fraction between runs
     _warmed: set[str] = field(default_factory=set)
 
-    def rounds(self, steps: list[Step], runs: int) -> None:
-        """`runs` rounds of `steps` in order (the references first)."""
+    def rounds(
+        self, references: list[Step], steps: list[Step], runs: int, *, take_turns: bool = True
+    ) -> None:
+        """`runs` rounds: the references, then `steps` taking turns to go first, or in the
+        order given without `take_turns` (a ramp of load)."""
         for round_number in range(1, runs + 1):
             self._rounds_begun += 1
-            for step in steps:
+            for step in round_order(references, steps, round_number, take_turns=take_turns):
                 self._measure(step, round_number, runs)
 
     def _measure(self, step: Step, round_number: int, runs: int) -> dict[str, Result]:

@@ -1,6 +1,7 @@
 """The measured phases, in rounds so that a noisy spell on a shared machine touches every
 scenario alike: GET /users at each table size, every other endpoint, then the overload
-scenario. Each round of the first two starts with the ceiling and the limits."""
+scenario. Each round of the first two starts with the ceiling and the limits, and then its
+scenarios take turns to go first."""
 
 import secrets
 from dataclasses import dataclass
@@ -36,11 +37,11 @@ def load_phases(opts: Options, url: str, servers: Servers) -> tuple[Measurements
         bare, flask_limit, database_limit = _references(opts, servers, tables, labels)
         print("GET /users, table sizes interleaved", flush=True)
         pages = [_users_page(opts, service, tables, size, labels) for size in opts.sizes]
-        measurements.rounds([bare, database_limit, *pages], opts.runs)
+        measurements.rounds([bare, database_limit], pages, opts.runs)
         tables.use(largest)
         print(f"every other endpoint, {largest:,} users", flush=True)
         endpoints = _endpoints(opts, service, largest, password, labels)
-        measurements.rounds([bare, flask_limit, database_limit, *endpoints], opts.runs)
+        measurements.rounds([bare, flask_limit, database_limit], endpoints, opts.runs)
     finally:
         tables.close()
     return measurements, labels
@@ -54,7 +55,7 @@ def overload_phase(
     levels = ", ".join(f"{n:,}" for n in opts.overload_connections)
     print(f"overload: GET /users/<id> at {levels} connections", flush=True)
     steps = overload.steps(opts, service.base_url, service.log_path, opts.sizes[-1], labels)
-    measurements.rounds(steps, opts.overload_runs)
+    measurements.rounds([], steps, opts.overload_runs, take_turns=False)
 
 
 def _references(
