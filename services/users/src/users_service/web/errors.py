@@ -67,12 +67,17 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+def json_response(body: str, code: int) -> Response:
+    """Every JSON reply's body as it goes out: one line (the JSON is written compact)."""
+    return Response(body + "\n", status=code, mimetype="application/json")
+
+
 def json_error(
     code: int, message: str, status: str = "error", headers: Any = None, **extra: Any
 ) -> Response:
     """Written as the replies are (web.wire.reply): compact, `status` first, one line."""
     body = json.dumps({"status": status, "message": message, **extra}, separators=(",", ":"))
-    response = Response(body + "\n", status=code, mimetype="application/json")
+    response = json_response(body, code)
     if headers:
         response.headers.extend(headers)
     return response
