@@ -33,9 +33,9 @@ CEILING_APP = "bench.hello_wsgi:app"
 FLASK_LIMIT_APP = "bench.flask_ping:app"
 DATABASE_LIMIT_APP = "bench.db_limit:app"
 START_TIMEOUT_S = 30
-# Above gunicorn's graceful timeout (GRACEFUL_TIMEOUT_SECONDS, 20 s by default): a master that
+# Above gunicorn's graceful timeout (GRACEFUL_TIMEOUT_SECONDS at its default): a master that
 # drains for the whole of it still exits on its own, rather than being killed.
-STOP_TIMEOUT_S = 30
+STOP_TIMEOUT_S = Settings.model_fields["graceful_timeout_seconds"].default + 10
 POLL_INTERVAL_S = 0.005
 
 
